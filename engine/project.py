@@ -1,0 +1,677 @@
+"""A Topdown project: one folder on disk, every change saved at once.
+
+Layout of a project folder::
+
+    project.json   format marker, schema version, task, regression target names (atomic JSON)
+    project.db     SQLite: images, classes, labels, splits, skipped files (one transaction per change)
+    training.json  the last training configuration (engine.config.TrainConfig)
+    images/        copies of the imported images (the user's originals are never touched)
+    masks/         segmentation masks, one class-index PNG per image (255 = unlabeled)
+    thumbs/        thumbnail cache (disposable)
+    models/        checkpoints and evaluation results written by the trainer
+
+Every path stored inside the project is relative to its folder, so the folder can be moved.
+This module never imports Qt or torch.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+FORMAT = "topdown-project"
+TASKS = ("classification", "multilabel", "regression", "segmentation")
+SPLITS = ("train", "valid", "test")
+IGNORE_INDEX = 255  # mask value for unlabeled pixels
+
+PROJECT_FILE = "project.json"
+DB_FILE = "project.db"
+TRAINING_FILE = "training.json"
+
+
+class ProjectError(Exception):
+    """A project cannot be created, opened or changed; the message says why."""
+
+
+class NewerVersionError(ProjectError):
+    """The project was written by a newer Topdown than this one."""
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    id: int
+    name: str
+    color: str  # "#rrggbb"
+    position: int  # order in the class list; for segmentation the mask value
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: int
+    file: str  # path relative to the project folder
+    name: str  # the original file name, for display and filtering
+    source: str  # where it was imported from (informational only)
+    sha1: str
+    width: int
+    height: int
+    split: str
+    labels: tuple[str, ...] = ()
+    values: tuple[float, ...] | None = None  # regression targets
+    mask: str | None = None  # mask path relative to the project folder
+
+
+@dataclass
+class NewImage:
+    """One image to add; `file` is already inside the project folder (see engine.importers)."""
+
+    file: str
+    name: str
+    source: str
+    sha1: str
+    width: int
+    height: int
+    labels: Sequence[str] = ()
+    values: Sequence[float] | None = None
+    mask: str | None = None
+    split: str | None = None  # None: assigned by assign_splits
+    split_locked: bool = False  # True when the import fixed it (train/ valid/ folders)
+
+
+@dataclass
+class Counts:
+    total: int = 0
+    unlabeled: int = 0
+    per_class: dict[str, int] = field(default_factory=dict)
+    per_split: dict[str, int] = field(default_factory=dict)
+    per_class_split: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+_PALETTE = [
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
+    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3",
+    "#808000", "#000075",
+]
+
+
+def default_color(index: int) -> str:
+    """A distinct colour for the index-th class (golden-angle hues past the palette)."""
+    if index < len(_PALETTE):
+        return _PALETTE[index]
+    h = (index * 0.618033988749895) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(h, 0.75, 0.9)
+    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so that a crash leaves either the old or the new content, never half."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, color TEXT NOT NULL,
+    position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '', sha1 TEXT NOT NULL, width INTEGER NOT NULL,
+    height INTEGER NOT NULL, split TEXT NOT NULL DEFAULT 'train',
+    split_locked INTEGER NOT NULL DEFAULT 0, mask TEXT, vals TEXT, added REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS images_sha1 ON images(sha1);
+CREATE INDEX IF NOT EXISTS images_split ON images(split);
+CREATE TABLE IF NOT EXISTS labels (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    PRIMARY KEY (image_id, class_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_class ON labels(class_id, image_id);
+CREATE TABLE IF NOT EXISTS skipped (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+"""
+
+
+class Project:
+    """The project store. Open with `Project.open`, make with `Project.create`.
+
+    All methods save immediately (one SQLite transaction each). One Project object may be used
+    from several threads; calls are serialised by a lock.
+    """
+
+    def __init__(self, path: Path, meta: dict):
+        self.path = Path(path).resolve()
+        self._meta = meta
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(
+            self.path / DB_FILE, check_same_thread=False, isolation_level=None, timeout=30
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._listeners: list = []
+
+    # ----------------------------------------------------------------- lifecycle
+    @classmethod
+    def create(
+        cls, path: str | os.PathLike, task: str, *, targets: Sequence[str] = (), name: str = ""
+    ) -> Project:
+        """Make a new, empty project folder (it may exist but must not hold a project)."""
+        if task not in TASKS:
+            raise ProjectError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+        path = Path(path)
+        if (path / PROJECT_FILE).exists():
+            raise ProjectError(f"{path} already holds a Topdown project.")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            for sub in ("images", "masks", "thumbs", "models"):
+                (path / sub).mkdir(exist_ok=True)
+        except OSError as e:
+            raise ProjectError(f"Cannot create project folder {path}: {e.strerror or e}") from e
+        if task == "regression" and not targets:
+            targets = ["value"]
+        meta = {
+            "format": FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "task": task,
+            "name": name or path.name,
+            "targets": list(targets),
+            "created": time.time(),
+        }
+        db = sqlite3.connect(path / DB_FILE)
+        with db:
+            db.executescript(_SCHEMA)
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        db.close()
+        # project.json last: its presence marks a complete project
+        atomic_write_text(path / PROJECT_FILE, json.dumps(meta, indent=2))
+        return cls(path, meta)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> Project:
+        path = Path(path)
+        pj = path / PROJECT_FILE
+        if not pj.is_file():
+            raise ProjectError(f"{path} is not a Topdown project (no {PROJECT_FILE}).")
+        try:
+            meta = json.loads(pj.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ProjectError(f"{pj} cannot be read: {e}") from e
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ProjectError(f"{pj} is not a Topdown project file.")
+        version = int(meta.get("schema_version", 0))
+        if version > SCHEMA_VERSION:
+            raise NewerVersionError(
+                f"{path} was saved by a newer version of Topdown (project format {version}; "
+                f"this version reads up to {SCHEMA_VERSION}). Update Topdown to open it."
+            )
+        if meta.get("task") not in TASKS:
+            raise ProjectError(f"{pj} names an unknown task {meta.get('task')!r}.")
+        if not (path / DB_FILE).is_file():
+            raise ProjectError(f"{path} is missing its database {DB_FILE}.")
+        project = cls(path, meta)
+        row = project._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row and int(row[0]) > SCHEMA_VERSION:
+            project.close()
+            raise NewerVersionError(
+                f"{path} was saved by a newer version of Topdown (database format {row[0]})."
+            )
+        for sub in ("images", "masks", "thumbs", "models"):
+            (path / sub).mkdir(exist_ok=True)
+        return project
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- change listeners
+    def subscribe(self, fn) -> None:
+        """fn(kind: str, ids: list[int] | None) after each change; kind in
+        'images', 'labels', 'classes', 'splits'. Called on the changing thread."""
+        self._listeners.append(fn)
+
+    def unsubscribe(self, fn) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _changed(self, kind: str, ids: Iterable[int] | None = None) -> None:
+        id_list = list(ids) if ids is not None else None
+        for fn in list(self._listeners):
+            fn(kind, id_list)
+
+    # ----------------------------------------------------------------- meta
+    @property
+    def task(self) -> str:
+        return self._meta["task"]
+
+    @property
+    def name(self) -> str:
+        return self._meta.get("name") or self.path.name
+
+    @property
+    def targets(self) -> list[str]:
+        """Names of the regression targets (one number per target per image)."""
+        return list(self._meta.get("targets") or [])
+
+    def set_targets(self, names: Sequence[str]) -> None:
+        self._meta["targets"] = list(names)
+        atomic_write_text(self.path / PROJECT_FILE, json.dumps(self._meta, indent=2))
+
+    def abspath(self, rel: str) -> Path:
+        return self.path / rel
+
+    def load_settings(self, file: str = TRAINING_FILE) -> dict:
+        p = self.path / file
+        if not p.is_file():
+            return {}
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_settings(self, data: dict, file: str = TRAINING_FILE) -> None:
+        atomic_write_text(self.path / file, json.dumps(data, indent=2, sort_keys=True))
+
+    # ----------------------------------------------------------------- classes
+    def classes(self) -> list[ClassInfo]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, name, color, position FROM classes ORDER BY position, id"
+            ).fetchall()
+        return [ClassInfo(*r) for r in rows]
+
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes()]
+
+    def _class_id(self, name: str) -> int:
+        row = self._db.execute("SELECT id FROM classes WHERE name=?", (name,)).fetchone()
+        if row is None:
+            raise ProjectError(f"There is no class named {name!r}.")
+        return row[0]
+
+    def add_class(self, name: str, color: str | None = None) -> ClassInfo:
+        name = name.strip()
+        if not name:
+            raise ProjectError("A class needs a name.")
+        with self._lock, self._db:
+            if self._db.execute("SELECT 1 FROM classes WHERE name=?", (name,)).fetchone():
+                raise ProjectError(f"A class named {name!r} already exists.")
+            pos = self._db.execute("SELECT COALESCE(MAX(position)+1, 0) FROM classes").fetchone()[0]
+            color = color or default_color(pos)
+            cur = self._db.execute(
+                "INSERT INTO classes(name, color, position) VALUES (?,?,?)", (name, color, pos)
+            )
+            info = ClassInfo(cur.lastrowid, name, color, pos)
+        self._changed("classes")
+        return info
+
+    def ensure_classes(self, names: Iterable[str]) -> None:
+        existing = set(self.class_names())
+        for n in names:
+            if n not in existing:
+                self.add_class(n)
+                existing.add(n)
+
+    def rename_class(self, old: str, new: str) -> None:
+        new = new.strip()
+        if not new:
+            raise ProjectError("A class needs a name.")
+        with self._lock, self._db:
+            cid = self._class_id(old)
+            if new != old and self._db.execute(
+                "SELECT 1 FROM classes WHERE name=?", (new,)
+            ).fetchone():
+                raise ProjectError(f"A class named {new!r} already exists; merge them instead.")
+            self._db.execute("UPDATE classes SET name=? WHERE id=?", (new, cid))
+        self._changed("classes")
+
+    def recolor_class(self, name: str, color: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE classes SET color=? WHERE id=?", (color, self._class_id(name)))
+        self._changed("classes")
+
+    def delete_class(self, name: str) -> None:
+        """Remove a class; its images become unlabeled (images themselves stay)."""
+        if self.task == "segmentation":
+            raise ProjectError("Segmentation classes are mask values; merge them instead.")
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM classes WHERE id=?", (self._class_id(name),))
+        self._changed("classes")
+        self._changed("labels", None)
+
+    def merge_classes(self, sources: Sequence[str], target: str) -> None:
+        """Move every label of `sources` onto `target` (created if needed), then drop sources."""
+        if target not in self.class_names():
+            self.add_class(target)
+        with self._lock, self._db:
+            tid = self._class_id(target)
+            for s in sources:
+                if s == target:
+                    continue
+                sid = self._class_id(s)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO labels(image_id, class_id) "
+                    "SELECT image_id, ? FROM labels WHERE class_id=?",
+                    (tid, sid),
+                )
+                self._db.execute("DELETE FROM classes WHERE id=?", (sid,))
+        self._changed("classes")
+        self._changed("labels", None)
+
+    # ----------------------------------------------------------------- images
+    def add_images(self, items: Sequence[NewImage]) -> list[int]:
+        """Add many images in one transaction; class names in labels are created on demand."""
+        items = list(items)
+        names = {n for it in items for n in it.labels}
+        self.ensure_classes(sorted(names - set(self.class_names())))
+        now = time.time()
+        with self._lock, self._db:
+            cmap = dict(self._db.execute("SELECT name, id FROM classes").fetchall())
+            ids = []
+            for it in items:
+                split = it.split or "train"
+                if split not in SPLITS:
+                    raise ProjectError(f"Unknown split {split!r} for {it.name}.")
+                cur = self._db.execute(
+                    "INSERT INTO images(file, name, source, sha1, width, height, split, "
+                    "split_locked, mask, vals, added) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        it.file, it.name, it.source, it.sha1, it.width, it.height, split,
+                        2 if (it.split_locked or it.split is not None) else 0, it.mask,
+                        None if it.values is None else json.dumps([float(v) for v in it.values]),
+                        now,
+                    ),
+                )
+                iid = cur.lastrowid
+                ids.append(iid)
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
+                    [(iid, cmap[n]) for n in it.labels],
+                )
+        self._changed("images", ids)
+        return ids
+
+    def remove_images(self, ids: Sequence[int]) -> None:
+        """Remove images from the project and delete the project's own copies."""
+        recs = self.images(ids)
+        with self._lock, self._db:
+            self._db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in ids])
+        for r in recs:
+            for rel in (r.file, r.mask):
+                if rel and (rel.startswith("images/") or rel.startswith("masks/")):
+                    try:
+                        (self.path / rel).unlink()
+                    except OSError:
+                        pass
+        self._changed("images", list(ids))
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+
+    def has_sha1(self, sha1: str) -> str | None:
+        """Name of an image already in the project with this content, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT name FROM images WHERE sha1=? LIMIT 1", (sha1,)).fetchone()
+        return row[0] if row else None
+
+    def known_sha1s(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT sha1 FROM images")}
+
+    _COLS = "i.id, i.file, i.name, i.source, i.sha1, i.width, i.height, i.split, i.vals, i.mask"
+
+    def _records(self, rows) -> list[ImageRecord]:
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        labels: dict[int, list[str]] = {}
+        for chunk_start in range(0, len(ids), 900):
+            chunk = ids[chunk_start : chunk_start + 900]
+            q = (
+                "SELECT l.image_id, c.name FROM labels l JOIN classes c ON c.id=l.class_id "
+                f"WHERE l.image_id IN ({','.join('?' * len(chunk))}) ORDER BY c.position"
+            )
+            for iid, cname in self._db.execute(q, chunk):
+                labels.setdefault(iid, []).append(cname)
+        out = []
+        for r in rows:
+            vals = tuple(json.loads(r[8])) if r[8] else None
+            out.append(
+                ImageRecord(
+                    id=r[0], file=r[1], name=r[2], source=r[3], sha1=r[4], width=r[5],
+                    height=r[6], split=r[7], labels=tuple(labels.get(r[0], ())), values=vals,
+                    mask=r[9],
+                )
+            )
+        return out
+
+    def image(self, image_id: int) -> ImageRecord:
+        recs = self.images([image_id])
+        if not recs:
+            raise ProjectError(f"No image with id {image_id}.")
+        return recs[0]
+
+    def images(self, ids: Sequence[int] | None = None) -> list[ImageRecord]:
+        """Records for `ids` (in that order), or for every image when ids is None."""
+        with self._lock:
+            if ids is None:
+                rows = self._db.execute(f"SELECT {self._COLS} FROM images i ORDER BY i.id").fetchall()
+                return self._records(rows)
+            ids = list(ids)
+            rows = []
+            for s in range(0, len(ids), 900):
+                chunk = ids[s : s + 900]
+                rows += self._db.execute(
+                    f"SELECT {self._COLS} FROM images i WHERE i.id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            recs = {r.id: r for r in self._records(rows)}
+        return [recs[i] for i in ids if i in recs]
+
+    def query(
+        self,
+        *,
+        label: str | None = None,
+        unlabeled: bool = False,
+        split: str | None = None,
+        name_contains: str | None = None,
+    ) -> list[int]:
+        """Ids of the images that pass every given filter, in import order."""
+        where, args = [], []
+        if label is not None:
+            where.append(
+                "i.id IN (SELECT l.image_id FROM labels l JOIN classes c ON c.id=l.class_id "
+                "WHERE c.name=?)"
+            )
+            args.append(label)
+        if unlabeled:
+            if self.task == "regression":
+                where.append("i.vals IS NULL")
+            elif self.task == "segmentation":
+                where.append("i.mask IS NULL")
+            else:
+                where.append("NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id=i.id)")
+        if split is not None:
+            where.append("i.split=?")
+            args.append(split)
+        if name_contains:
+            where.append("i.name LIKE ? ESCAPE '\\'")
+            esc = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(f"%{esc}%")
+        sql = "SELECT i.id FROM images i"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY i.id"
+        with self._lock:
+            return [r[0] for r in self._db.execute(sql, args)]
+
+    def counts(self) -> Counts:
+        c = Counts()
+        with self._lock:
+            c.total = self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+            for s, n in self._db.execute("SELECT split, COUNT(*) FROM images GROUP BY split"):
+                c.per_split[s] = n
+            names = [r[0] for r in self._db.execute("SELECT name FROM classes ORDER BY position")]
+            c.per_class = {n: 0 for n in names}
+            c.per_class_split = {n: {} for n in names}
+            for name, s, n in self._db.execute(
+                "SELECT c.name, i.split, COUNT(*) FROM labels l JOIN classes c ON c.id=l.class_id "
+                "JOIN images i ON i.id=l.image_id GROUP BY c.name, i.split"
+            ):
+                c.per_class[name] = c.per_class.get(name, 0) + n
+                c.per_class_split.setdefault(name, {})[s] = n
+        c.unlabeled = len(self.query(unlabeled=True)) if c.total else 0
+        return c
+
+    # ----------------------------------------------------------------- labels
+    def set_labels(self, ids: Sequence[int], labels: Sequence[str]) -> None:
+        """Replace the labels of `ids` (one label for classification, any for multi-label,
+        none to unlabel). Unknown class names are an error."""
+        if self.task == "classification" and len(labels) > 1:
+            raise ProjectError("A classification image has one label; use a multi-label project.")
+        with self._lock, self._db:
+            cids = [self._class_id(n) for n in labels]
+            self._db.executemany("DELETE FROM labels WHERE image_id=?", [(i,) for i in ids])
+            self._db.executemany(
+                "INSERT INTO labels(image_id, class_id) VALUES (?,?)",
+                [(i, c) for i in ids for c in cids],
+            )
+        self._changed("labels", ids)
+
+    def toggle_label(self, ids: Sequence[int], label: str, on: bool) -> None:
+        """Multi-label: add or remove one label on `ids`, keeping the others."""
+        with self._lock, self._db:
+            cid = self._class_id(label)
+            if on:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
+                    [(i, cid) for i in ids],
+                )
+            else:
+                self._db.executemany(
+                    "DELETE FROM labels WHERE image_id=? AND class_id=?", [(i, cid) for i in ids]
+                )
+        self._changed("labels", ids)
+
+    def set_values(self, ids: Sequence[int], values: Sequence[float] | None) -> None:
+        """Regression targets for `ids` (None clears them)."""
+        if values is not None:
+            values = [float(v) for v in values]
+            if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+                raise ProjectError("A regression target must be a finite number.")
+        enc = None if values is None else json.dumps(values)
+        with self._lock, self._db:
+            self._db.executemany("UPDATE images SET vals=? WHERE id=?", [(enc, i) for i in ids])
+        self._changed("labels", ids)
+
+    def set_mask(self, image_id: int, mask_rel: str | None) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE images SET mask=? WHERE id=?", (mask_rel, image_id))
+        self._changed("labels", [image_id])
+
+    # ----------------------------------------------------------------- splits
+    def set_split(self, ids: Sequence[int], split: str) -> None:
+        """Put `ids` in a split by hand; automatic assignment leaves them there afterwards."""
+        if split not in SPLITS:
+            raise ProjectError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE images SET split=?, split_locked=2 WHERE id=?", [(split, i) for i in ids]
+            )
+        self._changed("splits", ids)
+
+    def assign_splits(
+        self, valid_pct: float = 0.2, test_pct: float = 0.0, seed: int = 42, *, relock: bool = False
+    ) -> None:
+        """Seeded, stratified split of the images not yet assigned (with relock: of every image
+        whose split was not fixed by hand or by the import's train/valid folders).
+
+        Stratified by first label (classification), by label set (multi-label), and by
+        quantile bins of the first target (regression). Deterministic for a given seed.
+        """
+        if not 0 <= valid_pct < 1 or not 0 <= test_pct < 1 or valid_pct + test_pct >= 1:
+            raise ProjectError("Split percentages must be between 0 and 1 and sum below 1.")
+        with self._lock:
+            # split_locked: 0 not yet assigned, 1 assigned automatically, 2 fixed by hand or import
+            cond = " WHERE split_locked<2" if relock else " WHERE split_locked=0"
+            rows = self._db.execute(f"SELECT id, vals FROM images{cond} ORDER BY id").fetchall()
+            lab: dict[int, str] = {}
+            for iid, name in self._db.execute(
+                "SELECT l.image_id, c.name FROM labels l JOIN classes c ON c.id=l.class_id "
+                "ORDER BY c.position"
+            ):
+                lab[iid] = lab[iid] + "|" + name if iid in lab else name
+        groups: dict[str, list[int]] = {}
+        if self.task == "regression":
+            vals = sorted((json.loads(v)[0], i) for i, v in rows if v)
+            nbins = max(1, min(10, len(vals) // 10))
+            for rank, (_, i) in enumerate(vals):
+                groups.setdefault(f"bin{rank * nbins // max(1, len(vals))}", []).append(i)
+            for i, v in rows:
+                if not v:
+                    groups.setdefault("none", []).append(i)
+        else:
+            for i, _ in rows:
+                groups.setdefault(lab.get(i, ""), []).append(i)
+        rng = random.Random(seed)
+        assignment: list[tuple[str, int]] = []
+        for key in sorted(groups):
+            members = groups[key]
+            rng.shuffle(members)
+            n = len(members)
+            n_test = round(n * test_pct)
+            n_valid = round(n * valid_pct)
+            if n >= 2 and valid_pct > 0 and n_valid == 0:
+                n_valid = 1
+            for k, i in enumerate(members):
+                s = "test" if k < n_test else "valid" if k < n_test + n_valid else "train"
+                assignment.append((s, i))
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE images SET split=?, split_locked=1 WHERE id=?", assignment
+            )
+        self._changed("splits", None)
+
+    # ----------------------------------------------------------------- skipped files
+    def record_skipped(self, entries: Iterable[tuple[str, str]]) -> None:
+        """Keep (path, reason) for files an import or a training run could not use."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO skipped(path, reason, at) VALUES (?,?,?)",
+                [(str(p), r, now) for p, r in entries],
+            )
+
+    def skipped(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return [tuple(r) for r in self._db.execute("SELECT path, reason FROM skipped ORDER BY id")]
+
+    def clear_skipped(self) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM skipped")

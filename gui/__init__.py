@@ -1,0 +1,1 @@
+"""Topdown's Qt user interface. Engine work runs only through gui.bridge.EngineBridge."""
