@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-SUBCOMMAND_MODULES = ("engine.cli_project", "engine.cli_train")
+SUBCOMMAND_MODULES = ("engine.cli_project", "engine.cli_train", "engine.cli_predict")
 
 
 def build_parser() -> argparse.ArgumentParser:
