@@ -17,7 +17,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; we refuse past the limit.
 MAX_PIXELS = 89_478_485
 IMAGE_EXTENSIONS = {
-    ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".jfif",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".bmp",
+    ".gif",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".ppm",
+    ".pgm",
+    ".jfif",
 }
 
 
@@ -42,7 +52,7 @@ def file_sha1(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _open(path: str | os.PathLike) -> Image.Image:
+def _open(path: str | os.PathLike, draft: int | None = None) -> Image.Image:
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -57,6 +67,8 @@ def _open(path: str | os.PathLike) -> Image.Image:
             w, h = im.size
             if w * h > MAX_PIXELS:
                 raise BadImage(p, f"image is too large ({w}x{h} pixels; limit {MAX_PIXELS:,})")
+            if draft and im.format == "JPEG":
+                im.draft("RGB", (draft, draft))  # decode at reduced scale: fast thumbnails
             im.load()
     except BadImage:
         raise
@@ -92,9 +104,13 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def load_rgb(path: str | os.PathLike) -> Image.Image:
-    """Open an image file as upright 8-bit RGB, or raise BadImage naming the file and problem."""
-    im = _open(path)
+def load_rgb(path: str | os.PathLike, draft: int | None = None) -> Image.Image:
+    """Open an image file as upright 8-bit RGB, or raise BadImage naming the file and problem.
+
+    With `draft`, a JPEG may be decoded at a reduced scale that still covers draft x draft
+    pixels (for thumbnails); the result is then smaller than the file's real size.
+    """
+    im = _open(path, draft)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block must not lose the image

@@ -3,7 +3,7 @@
 Layout of a project folder::
 
     project.json   format marker, schema version, task, regression target names (atomic JSON)
-    project.db     SQLite: images, classes, labels, splits, skipped files (one transaction per change)
+    project.db     SQLite: images, classes, labels, splits, skipped files (a transaction a change)
     training.json  the last training configuration (engine.config.TrainConfig)
     images/        copies of the imported images (the user's originals are never touched)
     masks/         segmentation masks, one class-index PNG per image (255 = unlabeled)
@@ -96,9 +96,22 @@ class Counts:
 
 
 _PALETTE = [
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3",
-    "#808000", "#000075",
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#fabed4",
+    "#469990",
+    "#dcbeff",
+    "#9a6324",
+    "#800000",
+    "#aaffc3",
+    "#808000",
+    "#000075",
 ]
 
 
@@ -342,9 +355,10 @@ class Project:
             raise ProjectError("A class needs a name.")
         with self._lock, self._db:
             cid = self._class_id(old)
-            if new != old and self._db.execute(
-                "SELECT 1 FROM classes WHERE name=?", (new,)
-            ).fetchone():
+            if (
+                new != old
+                and self._db.execute("SELECT 1 FROM classes WHERE name=?", (new,)).fetchone()
+            ):
                 raise ProjectError(f"A class named {new!r} already exists; merge them instead.")
             self._db.execute("UPDATE classes SET name=? WHERE id=?", (new, cid))
         self._changed("classes")
@@ -400,8 +414,15 @@ class Project:
                     "INSERT INTO images(file, name, source, sha1, width, height, split, "
                     "split_locked, mask, vals, added) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        it.file, it.name, it.source, it.sha1, it.width, it.height, split,
-                        2 if (it.split_locked or it.split is not None) else 0, it.mask,
+                        it.file,
+                        it.name,
+                        it.source,
+                        it.sha1,
+                        it.width,
+                        it.height,
+                        split,
+                        2 if (it.split_locked or it.split is not None) else 0,
+                        it.mask,
                         None if it.values is None else json.dumps([float(v) for v in it.values]),
                         now,
                     ),
@@ -436,7 +457,9 @@ class Project:
     def has_sha1(self, sha1: str) -> str | None:
         """Name of an image already in the project with this content, or None."""
         with self._lock:
-            row = self._db.execute("SELECT name FROM images WHERE sha1=? LIMIT 1", (sha1,)).fetchone()
+            row = self._db.execute(
+                "SELECT name FROM images WHERE sha1=? LIMIT 1", (sha1,)
+            ).fetchone()
         return row[0] if row else None
 
     def known_sha1s(self) -> set[str]:
@@ -463,8 +486,16 @@ class Project:
             vals = tuple(json.loads(r[8])) if r[8] else None
             out.append(
                 ImageRecord(
-                    id=r[0], file=r[1], name=r[2], source=r[3], sha1=r[4], width=r[5],
-                    height=r[6], split=r[7], labels=tuple(labels.get(r[0], ())), values=vals,
+                    id=r[0],
+                    file=r[1],
+                    name=r[2],
+                    source=r[3],
+                    sha1=r[4],
+                    width=r[5],
+                    height=r[6],
+                    split=r[7],
+                    labels=tuple(labels.get(r[0], ())),
+                    values=vals,
                     mask=r[9],
                 )
             )
@@ -480,7 +511,9 @@ class Project:
         """Records for `ids` (in that order), or for every image when ids is None."""
         with self._lock:
             if ids is None:
-                rows = self._db.execute(f"SELECT {self._COLS} FROM images i ORDER BY i.id").fetchall()
+                rows = self._db.execute(
+                    f"SELECT {self._COLS} FROM images i ORDER BY i.id"
+                ).fetchall()
                 return self._records(rows)
             ids = list(ids)
             rows = []
@@ -595,6 +628,60 @@ class Project:
             self._db.execute("UPDATE images SET mask=? WHERE id=?", (mask_rel, image_id))
         self._changed("labels", [image_id])
 
+    # ----------------------------------------------------------------- snapshots (undo)
+    def label_state(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """Current class labels of `ids` (for undo)."""
+        return {r.id: r.labels for r in self.images(ids)}
+
+    def value_state(self, ids: Sequence[int]) -> dict[int, tuple[float, ...] | None]:
+        """Current regression targets of `ids` (for undo)."""
+        return {r.id: r.values for r in self.images(ids)}
+
+    def split_state(self, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
+        """(split, lock level) of `ids` (for undo)."""
+        out: dict[int, tuple[str, int]] = {}
+        ids = list(ids)
+        with self._lock:
+            for s in range(0, len(ids), 900):
+                chunk = ids[s : s + 900]
+                for iid, sp, lk in self._db.execute(
+                    f"SELECT id, split, split_locked FROM images WHERE id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    out[iid] = (sp, lk)
+        return out
+
+    def restore_labels(self, state: dict[int, Sequence[str]]) -> None:
+        """Put back labels saved by `label_state` (classes deleted since are re-created)."""
+        self.ensure_classes(sorted({n for labs in state.values() for n in labs}))
+        with self._lock, self._db:
+            cmap = dict(self._db.execute("SELECT name, id FROM classes").fetchall())
+            self._db.executemany("DELETE FROM labels WHERE image_id=?", [(i,) for i in state])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
+                [(i, cmap[n]) for i, labs in state.items() for n in labs],
+            )
+        self._changed("labels", list(state))
+
+    def restore_values(self, state: dict[int, Sequence[float] | None]) -> None:
+        """Put back regression targets saved by `value_state`."""
+        rows = [
+            (None if v is None else json.dumps([float(x) for x in v]), i) for i, v in state.items()
+        ]
+        with self._lock, self._db:
+            self._db.executemany("UPDATE images SET vals=? WHERE id=?", rows)
+        self._changed("labels", list(state))
+
+    def restore_splits(self, state: dict[int, tuple[str, int]]) -> None:
+        """Put back splits (and how they were fixed) saved by `split_state`."""
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE images SET split=?, split_locked=? WHERE id=?",
+                [(sp, lk, i) for i, (sp, lk) in state.items()],
+            )
+        self._changed("splits", list(state))
+
     # ----------------------------------------------------------------- splits
     def set_split(self, ids: Sequence[int], split: str) -> None:
         """Put `ids` in a split by hand; automatic assignment leaves them there afterwards."""
@@ -653,9 +740,7 @@ class Project:
                 s = "test" if k < n_test else "valid" if k < n_test + n_valid else "train"
                 assignment.append((s, i))
         with self._lock, self._db:
-            self._db.executemany(
-                "UPDATE images SET split=?, split_locked=1 WHERE id=?", assignment
-            )
+            self._db.executemany("UPDATE images SET split=?, split_locked=1 WHERE id=?", assignment)
         self._changed("splits", None)
 
     # ----------------------------------------------------------------- skipped files
@@ -670,7 +755,9 @@ class Project:
 
     def skipped(self) -> list[tuple[str, str]]:
         with self._lock:
-            return [tuple(r) for r in self._db.execute("SELECT path, reason FROM skipped ORDER BY id")]
+            return [
+                tuple(r) for r in self._db.execute("SELECT path, reason FROM skipped ORDER BY id")
+            ]
 
     def clear_skipped(self) -> None:
         with self._lock, self._db:
