@@ -1,0 +1,491 @@
+"""The thumbnail browser: one QAbstractListModel over a list of image ids, and the QListView that
+shows it as a virtualized grid.
+
+The model holds only ids. Records are fetched from the project lazily, a page at a time, into a
+small LRU, so a 100k-image project costs a list of ints until rows are actually painted.
+Thumbnails come from gui.thumb_loader, requested only for tiles being painted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate
+
+from gui.colors import SPLIT_COLORS, qcolor, text_color_for
+
+MIME_IDS = "application/x-topdown-image-ids"
+
+
+def ids_to_mime(ids: Sequence[int]) -> QMimeData:
+    """MIME data carrying image ids (what a drag from the browser holds)."""
+    mime = QMimeData()
+    mime.setData(MIME_IDS, QByteArray(json.dumps([int(i) for i in ids]).encode()))
+    return mime
+
+
+def ids_from_mime(mime: QMimeData | None) -> list[int]:
+    """Image ids from a browser drag; [] for anything else or malformed data."""
+    if mime is None or not mime.hasFormat(MIME_IDS):
+        return []
+    try:
+        ids = json.loads(bytes(mime.data(MIME_IDS).data()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return []
+    return [int(i) for i in ids] if isinstance(ids, list) else []
+
+
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted rows -> contiguous (first, last) runs."""
+    out: list[tuple[int, int]] = []
+    for r in rows:
+        if out and r == out[-1][1] + 1:
+            out[-1] = (out[-1][0], r)
+        else:
+            out.append((r, r))
+    return out
+
+
+class ImageListModel(QAbstractListModel):
+    """Rows are image ids; records and thumbnails are fetched lazily and cached (LRU)."""
+
+    IdRole = Qt.ItemDataRole.UserRole + 1
+    RecordRole = Qt.ItemDataRole.UserRole + 2
+    ThumbRole = Qt.ItemDataRole.UserRole + 3  # QPixmap, or None while loading / unreadable
+    ThumbErrorRole = Qt.ItemDataRole.UserRole + 4  # reason string when the file is unreadable
+
+    def __init__(
+        self, parent=None, page_size: int = 200, max_records: int = 4000, max_thumbs: int = 1500
+    ):
+        super().__init__(parent)
+        self._ids: list[int] = []
+        self._row_of: dict[int, int] | None = None
+        self._records: OrderedDict[int, object] = OrderedDict()
+        self._thumbs: OrderedDict[int, QPixmap] = OrderedDict()
+        self._bad: dict[int, str] = {}
+        self._page_size = page_size
+        self._max_records = max_records
+        self._max_thumbs = max_thumbs
+        self.project = None
+        self.loader = None
+        self.task = "classification"
+        self.class_colors: dict[str, QColor] = {}
+        self.fetch_calls = 0  # project.images() calls
+        self.fetch_count = 0  # records fetched in total
+
+    # ------------------------------------------------------------------ setup
+    def set_project(self, project, loader=None) -> None:
+        self.beginResetModel()
+        if self.loader is not None:
+            self.loader.ready.disconnect(self._on_thumb)
+            self.loader.failed.disconnect(self._on_thumb_failed)
+        self.project, self.loader = project, loader
+        if loader is not None:
+            loader.ready.connect(self._on_thumb)
+            loader.failed.connect(self._on_thumb_failed)
+            loader.set_project(project)
+        self._ids, self._row_of = [], None
+        self._records.clear()
+        self._thumbs.clear()
+        self._bad.clear()
+        self.task = project.task if project is not None else "classification"
+        self.refresh_classes()
+        self.endResetModel()
+
+    def refresh_classes(self) -> None:
+        """Re-read class colours (after a rename / recolour / merge)."""
+        p = self.project
+        self.class_colors = {c.name: qcolor(c.color) for c in p.classes()} if p else {}
+
+    def set_ids(self, ids: Iterable[int]) -> None:
+        """Show exactly these images (a full reset; use update_ids for small changes)."""
+        self.beginResetModel()
+        self._ids, self._row_of = list(ids), None
+        self.endResetModel()
+
+    def update_ids(self, new_ids: Iterable[int]) -> None:
+        """Move to `new_ids` with row removals/insertions instead of a reset, so selection and
+        scroll position survive (e.g. a labelled image leaving the 'unlabeled' filter)."""
+        new_ids = list(new_ids)
+        if new_ids == self._ids:
+            return
+        new_set = set(new_ids)
+        gone = _runs([r for r, i in enumerate(self._ids) if i not in new_set])
+        kept = set(self._ids) & new_set
+        if len(gone) > 200 or [i for i in new_ids if i in kept] != [
+            i for i in self._ids if i in kept
+        ]:
+            self.set_ids(new_ids)
+            return
+        for first, last in reversed(gone):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._ids[first : last + 1]
+            self.endRemoveRows()
+        k = 0
+        while k < len(new_ids):
+            if k < len(self._ids) and self._ids[k] == new_ids[k]:
+                k += 1
+                continue
+            j = k
+            while j < len(new_ids) and new_ids[j] not in kept:
+                j += 1
+            self.beginInsertRows(QModelIndex(), k, j - 1)
+            self._ids[k:k] = new_ids[k:j]
+            self.endInsertRows()
+            k = j
+        self._row_of = None
+
+    def refresh(self, ids: Iterable[int] | None = None) -> None:
+        """Labels/split/mask of `ids` changed (None: of all): re-fetch them, repaint in place."""
+        if ids is None:
+            self._records.clear()
+            if self._ids:
+                self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+            return
+        rows = []
+        for i in ids:
+            self._records.pop(i, None)
+            r = self.row_of(i)
+            if r is not None:
+                rows.append(r)
+        for first, last in _runs(sorted(rows)):
+            self.dataChanged.emit(self.index(first), self.index(last))
+
+    # ------------------------------------------------------------------ lookups
+    @property
+    def ids(self) -> list[int]:
+        return list(self._ids)
+
+    def row_of(self, image_id: int) -> int | None:
+        if self._row_of is None:
+            self._row_of = {iid: r for r, iid in enumerate(self._ids)}
+        return self._row_of.get(image_id)
+
+    def id_at(self, row: int) -> int:
+        return self._ids[row]
+
+    def record(self, row: int):
+        """The ImageRecord at `row`, fetching its whole page on a miss."""
+        iid = self._ids[row]
+        rec = self._records.get(iid)
+        if rec is not None:
+            self._records.move_to_end(iid)
+            return rec
+        if self.project is None:
+            return None
+        start = row - row % self._page_size
+        page = [i for i in self._ids[start : start + self._page_size] if i not in self._records]
+        recs = self.project.images(page)
+        self.fetch_calls += 1
+        self.fetch_count += len(recs)
+        for r in recs:
+            self._records[r.id] = r
+        while len(self._records) > self._max_records:
+            self._records.popitem(last=False)
+        return self._records.get(iid)
+
+    # ------------------------------------------------------------------ Qt model API
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+            return None
+        iid = self._ids[index.row()]
+        if role == self.IdRole:
+            return iid
+        if role == self.ThumbRole:
+            return self._thumb(index.row(), iid)
+        if role == self.ThumbErrorRole:
+            return self._bad.get(iid)
+        rec = self.record(index.row())
+        if rec is None:
+            return None
+        if role == self.RecordRole:
+            return rec
+        if role == Qt.ItemDataRole.DisplayRole:
+            return rec.name
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(rec)
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsDragEnabled
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_IDS]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        return ids_to_mime([self._ids[r] for r in rows])
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    # ------------------------------------------------------------------ thumbnails
+    def _thumb(self, row: int, iid: int):
+        pm = self._thumbs.get(iid)
+        if pm is not None:
+            self._thumbs.move_to_end(iid)
+            return pm
+        if iid not in self._bad and self.loader is not None:
+            rec = self.record(row)
+            if rec is not None:
+                self.loader.request(rec)
+        return None
+
+    def _on_thumb(self, iid: int, image: QImage) -> None:
+        self._thumbs[iid] = QPixmap.fromImage(image)
+        while len(self._thumbs) > self._max_thumbs:
+            self._thumbs.popitem(last=False)
+        self._repaint(iid)
+
+    def _on_thumb_failed(self, iid: int, reason: str) -> None:
+        self._bad[iid] = reason
+        self._repaint(iid)
+
+    def _repaint(self, iid: int) -> None:
+        r = self.row_of(iid)
+        if r is not None:
+            idx = self.index(r)
+            self.dataChanged.emit(idx, idx, [self.ThumbRole])
+
+    def _tooltip(self, rec) -> str:
+        parts = [rec.name, f"{rec.width} × {rec.height} px · {rec.split}"]
+        if rec.values is not None:
+            parts.append("value: " + ", ".join(f"{v:g}" for v in rec.values))
+        elif rec.labels:
+            parts.append("label: " + ", ".join(rec.labels))
+        else:
+            parts.append("unlabeled")
+        if rec.mask:
+            parts.append("has a mask")
+        bad = self._bad.get(rec.id)
+        if bad:
+            parts.append(f"cannot read: {bad}")
+        return "\n".join(parts)
+
+
+class ImageBrowser(QListView):
+    """A virtualized grid of thumbnails. Number keys, 0/Backspace, Enter and undo/redo are
+    reported as signals; the page decides what they do."""
+
+    number_key = Signal(int)  # 1..9
+    clear_key = Signal()  # 0 or Backspace
+    open_requested = Signal(QModelIndex)  # double-click or Enter
+    undo_key = Signal()
+    redo_key = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(300)
+        self.setWrapping(True)
+        self.setSpacing(6)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionRectVisible(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(24)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setItemDelegate(ThumbDelegate(self))
+        self.setMouseTracking(True)
+        self.doubleClicked.connect(self.open_requested)
+
+    def selected_ids(self) -> list[int]:
+        model = self.model()
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
+        return [model.id_at(r) for r in rows] if model is not None else []
+
+    def event(self, e) -> bool:
+        # Claim undo/redo while the grid has focus, so a window-wide shortcut does not clash.
+        if e.type() == e.Type.ShortcutOverride and (
+            e.matches(QKeySequence.StandardKey.Undo) or e.matches(QKeySequence.StandardKey.Redo)
+        ):
+            e.accept()
+            return True
+        return super().event(e)
+
+    def keyPressEvent(self, e) -> None:
+        key, mods = e.key(), e.modifiers()
+        plain = not (mods & ~Qt.KeyboardModifier.KeypadModifier)
+        if e.matches(QKeySequence.StandardKey.Redo):
+            self.redo_key.emit()
+        elif e.matches(QKeySequence.StandardKey.Undo):
+            self.undo_key.emit()
+        elif plain and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+            self.number_key.emit(int(key - Qt.Key.Key_0))
+        elif plain and key in (Qt.Key.Key_0, Qt.Key.Key_Backspace):
+            self.clear_key.emit()
+        elif plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.currentIndex().isValid():
+                self.open_requested.emit(self.currentIndex())
+        else:
+            super().keyPressEvent(e)
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    """Paints one tile: thumbnail (or placeholder / 'cannot read'), split tag, mask badge,
+    label chips (class colour + name, several for multi-label, the number for regression)
+    and the file name."""
+
+    THUMB = 128
+    PAD = 8
+    CHIP_H = 20
+
+    def sizeHint(self, option, index) -> QSize:
+        return QSize(self.THUMB + 2 * self.PAD, self.THUMB + 2 * self.PAD + self.CHIP_H + 22)
+
+    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+        model = index.model()
+        rec = index.data(ImageListModel.RecordRole)
+        r = option.rect.adjusted(2, 2, -2, -2)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        accent = option.palette.color(QPalette.ColorRole.Highlight)
+        bg = QColor(accent).lighter(185) if selected else QColor("#ffffff")
+        painter.setPen(QPen(accent, 2) if selected else QPen(QColor("#d9dde3"), 1))
+        if hover and not selected:
+            painter.setPen(QPen(QColor("#aab3bf"), 1))
+        painter.setBrush(bg)
+        painter.drawRoundedRect(QRectF(r), 7, 7)
+
+        box = QRect(r.left() + self.PAD - 2, r.top() + self.PAD - 2, self.THUMB, self.THUMB)
+        self._paint_thumb(painter, box, index)
+        if rec is not None:
+            self._paint_tags(painter, box, rec)
+            y = box.bottom() + 6
+            self._paint_chips(painter, QRect(box.left(), y, box.width(), self.CHIP_H), rec, model)
+            font = QFont(option.font)
+            font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+            painter.setFont(font)
+            painter.setPen(QColor("#5f6b7a"))
+            name_rect = QRect(box.left(), y + self.CHIP_H + 2, box.width(), 16)
+            text = QFontMetrics(font).elidedText(
+                rec.name, Qt.TextElideMode.ElideMiddle, name_rect.width()
+            )
+            painter.drawText(name_rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+    def _paint_thumb(self, painter: QPainter, box: QRect, index: QModelIndex) -> None:
+        pm = index.data(ImageListModel.ThumbRole)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            scaled = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, scaled.width(), scaled.height())
+            target.moveCenter(box.center())
+            painter.drawPixmap(target, pm)
+            return
+        error = index.data(ImageListModel.ThumbErrorRole)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#fdecec") if error else QColor("#eef0f3"))
+        painter.drawRoundedRect(QRectF(box), 4, 4)
+        if error:
+            painter.setPen(QColor("#b42318"))
+            painter.drawText(
+                box.adjusted(6, 6, -6, -6),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                "⚠\ncannot read",
+            )
+
+    def _pill(self, painter: QPainter, rect: QRect, text: str, color: QColor) -> int:
+        """Draw a rounded pill; returns its width."""
+        fm = painter.fontMetrics()
+        w = min(rect.width(), fm.horizontalAdvance(text) + 12)
+        pill = QRect(rect.left(), rect.top(), w, rect.height())
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(QRectF(pill), rect.height() / 2, rect.height() / 2)
+        painter.setPen(text_color_for(color))
+        shown = fm.elidedText(text, Qt.TextElideMode.ElideRight, w - 10)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, shown)
+        return w
+
+    def _paint_tags(self, painter: QPainter, box: QRect, rec) -> None:
+        font = painter.font()
+        font.setPointSizeF(max(6.5, font.pointSizeF() - 2))
+        painter.setFont(font)
+        split_color = QColor(SPLIT_COLORS.get(rec.split, "#5b6b7f"))
+        split_color.setAlpha(225)
+        self._pill(painter, QRect(box.left() + 4, box.top() + 4, 60, 16), rec.split, split_color)
+        if rec.mask:
+            w = painter.fontMetrics().horizontalAdvance("mask") + 12
+            self._pill(
+                painter,
+                QRect(box.right() - 3 - w, box.top() + 4, w, 16),
+                "mask",
+                QColor(20, 20, 20, 190),
+            )
+
+    def _paint_chips(self, painter: QPainter, rect: QRect, rec, model) -> None:
+        font = painter.font()
+        font.setPointSizeF(font.pointSizeF() + 1)
+        font.setBold(True)
+        painter.setFont(font)
+        if rec.values is not None:
+            text = ", ".join(f"{v:.4g}" for v in rec.values)
+            self._pill(painter, rect, text, QColor("#2f3b4a"))
+            return
+        if not rec.labels:
+            painter.setPen(QColor("#9aa3ad"))
+            font.setBold(False)
+            font.setItalic(True)
+            painter.setFont(font)
+            text = "no mask" if model.task == "segmentation" else "unlabeled"
+            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            return
+        x = rect.left()
+        for k, name in enumerate(rec.labels):
+            room = rect.right() - x
+            rest = len(rec.labels) - k
+            if rest > 1 and room < 70:
+                self._pill(
+                    painter,
+                    QRect(x, rect.top(), room, rect.height()),
+                    f"+{rest}",
+                    QColor("#5f6b7a"),
+                )
+                break
+            color = model.class_colors.get(name, QColor("#9aa3ad"))
+            w = self._pill(painter, QRect(x, rect.top(), room, rect.height()), name, color)
+            x += w + 4
+            if x >= rect.right() - 8:
+                break
