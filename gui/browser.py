@@ -464,28 +464,35 @@ class ThumbDelegate(QStyledItemDelegate):
             text = ", ".join(f"{v:.4g}" for v in rec.values)
             self._pill(painter, rect, text, QColor("#2f3b4a"))
             return
-        if not rec.labels:
-            painter.setPen(QColor("#9aa3ad"))
+        if model.task == "segmentation" or not rec.labels:
+            has_mask = model.task == "segmentation" and rec.mask
+            painter.setPen(QColor("#3d7a4f") if has_mask else QColor("#9aa3ad"))
             font.setBold(False)
-            font.setItalic(True)
+            font.setItalic(not has_mask)
             painter.setFont(font)
-            text = "no mask" if model.task == "segmentation" else "unlabeled"
+            text = (
+                ("mask ✓" if has_mask else "no mask")
+                if model.task == "segmentation"
+                else "unlabeled"
+            )
             painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
             return
-        x = rect.left()
+        fm = painter.fontMetrics()
+        x, right = rect.left(), rect.right()
         for k, name in enumerate(rec.labels):
-            room = rect.right() - x
             rest = len(rec.labels) - k
-            if rest > 1 and room < 70:
-                self._pill(
-                    painter,
-                    QRect(x, rect.top(), room, rect.height()),
-                    f"+{rest}",
-                    QColor("#5f6b7a"),
-                )
+            w = fm.horizontalAdvance(name) + 12
+            more_w = fm.horizontalAdvance(f"+{rest}") + 12 if rest > 1 else 0
+            fits = x + w <= right and (rest == 1 or x + w + 4 + more_w <= right)
+            if not fits and k > 0:  # no room for this one: say how many are left
+                if x + fm.horizontalAdvance(f"+{rest}") + 12 <= right:
+                    self._pill(
+                        painter,
+                        QRect(x, rect.top(), right - x, rect.height()),
+                        f"+{rest}",
+                        QColor("#5f6b7a"),
+                    )
                 break
             color = model.class_colors.get(name, QColor("#9aa3ad"))
-            w = self._pill(painter, QRect(x, rect.top(), room, rect.height()), name, color)
-            x += w + 4
-            if x >= rect.right() - 8:
-                break
+            box = QRect(x, rect.top(), right - x - (more_w + 4 if not fits else 0), rect.height())
+            x += self._pill(painter, box, name, color) + 4

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
+    QSpacerItem,
     QStyle,
     QStyledItemDelegate,
     QVBoxLayout,
@@ -33,6 +35,7 @@ from gui.colors import NEUTRAL, qcolor
 
 NAME, COLOR, COUNT, HINT = (Qt.ItemDataRole.UserRole + k for k in range(4))
 UNLABELED = ""  # the name carried by the "Unlabeled" row
+VALUED = "\x00valued"  # regression: the "With a value" row (never a class name)
 
 
 class _ClassDelegate(QStyledItemDelegate):
@@ -186,7 +189,7 @@ class ValueEntry(QWidget):
         self._boxes = []
         for n in names or ["value"]:
             box = QLineEdit()
-            box.setPlaceholderText(n)
+            box.setPlaceholderText("a number, e.g. 2.5")
             box.setValidator(QDoubleValidator())
             box.returnPressed.connect(self.apply)
             self._form.addWidget(QLabel(n))
@@ -246,6 +249,8 @@ class ClassPanel(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #5f6b7a; font-size: 9pt;")
         lay.addWidget(self.hint)
+        self._spacer = QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        lay.addItem(self._spacer)
         self._filling = False
         self.set_project(None)
 
@@ -259,6 +264,10 @@ class ClassPanel(QWidget):
         regression = self.task == "regression"
         seg = self.task == "segmentation"
         self.values.setVisible(regression and project is not None)
+        self.list.setMaximumHeight(70 if regression else 16777215)
+        grow = QSizePolicy.Policy.Expanding if regression else QSizePolicy.Policy.Fixed
+        self._spacer.changeSize(0, 0, QSizePolicy.Policy.Minimum, grow)
+        self.layout().invalidate()
         self.add_button.setVisible(project is not None and not regression)
         self.list.accept_drops_on_classes = not seg and not regression
         self.title.setText("Targets" if regression else "Mask classes" if seg else "Classes")
@@ -287,6 +296,7 @@ class ClassPanel(QWidget):
         if p is not None:
             counts = p.counts()
             seg = p.task == "segmentation"
+            regression = p.task == "regression"
             for k, c in enumerate(p.classes()):
                 item = QListWidgetItem(c.name)
                 item.setData(NAME, c.name)
@@ -296,7 +306,15 @@ class ClassPanel(QWidget):
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
                 self.list.addItem(item)
                 item.setSelected(c.name in selected)
-            item = QListWidgetItem("Without mask" if seg else "Unlabeled")
+            if p.task == "regression":
+                item = QListWidgetItem("With a value")
+                item.setData(NAME, VALUED)
+                item.setData(COLOR, "#2f3b4a")
+                item.setData(COUNT, counts.total - counts.unlabeled)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.list.addItem(item)
+            label = "Without mask" if seg else "Without a value" if regression else "Unlabeled"
+            item = QListWidgetItem(label)
             item.setData(NAME, UNLABELED)
             item.setData(COLOR, NEUTRAL)
             item.setData(COUNT, counts.unlabeled)
@@ -306,7 +324,8 @@ class ClassPanel(QWidget):
         self._filling = False
 
     def selected_classes(self) -> list[str]:
-        return [i.data(NAME) for i in self.list.selectedItems() if i.data(NAME) != UNLABELED]
+        special = (UNLABELED, VALUED)
+        return [i.data(NAME) for i in self.list.selectedItems() if i.data(NAME) not in special]
 
     # ------------------------------------------------------------------ class operations
     def add_class(self, name: str) -> bool:
@@ -372,7 +391,7 @@ class ClassPanel(QWidget):
         if self._filling:
             return
         old, new = item.data(NAME), item.text().strip()
-        if old == UNLABELED or new == old:
+        if old in (UNLABELED, VALUED) or new == old:
             return
         # Deferred: refresh() rebuilds the list, which must not happen inside the edit commit.
         if new:
@@ -409,7 +428,7 @@ class ClassPanel(QWidget):
 
     def _context_menu(self, pos) -> None:
         item = self.list.itemAt(pos)
-        if self.project is None or item is None or item.data(NAME) == UNLABELED:
+        if self.project is None or item is None or item.data(NAME) in (UNLABELED, VALUED):
             return
         name = item.data(NAME)
         if not item.isSelected():

@@ -230,7 +230,9 @@ class DataPage(QWidget):
         seg = self.project is not None and self.project.task == "segmentation"
         reg = self.project is not None and self.project.task == "regression"
         names = self.project.class_names() if self.project is not None and not reg else []
-        self.filters.set_classes(names, "Without mask" if seg else "Unlabeled")
+        self.filters.set_classes(
+            names, "Without mask" if seg else "Without a value" if reg else "Unlabeled"
+        )
 
     def apply_filters(self) -> None:
         """Re-run the query for the current filters (a full model reset)."""
@@ -429,6 +431,9 @@ class DataPage(QWidget):
         self.viewer.fit()
 
     def _on_current_changed(self, current, _previous) -> None:
+        rec = self.model.record(current.row()) if current.isValid() else None
+        if rec is not None and rec.values is not None:
+            self.panel.values.set_values(list(rec.values))
         if self.viewer.isVisible() and current.isValid():
             self.viewer.show_record(self.model.record(current.row()))
 

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from gui.colors import IGNORE_INDEX, mask_to_qimage, overlay_lut, rgb_to_qimage
 
+BACKGROUND_NAMES = {"background", "_background_", "bg"}
+
 
 class ZoomView(QGraphicsView):
     """A QGraphicsView that zooms with the wheel around the cursor and pans by dragging."""
@@ -190,7 +192,9 @@ class ImageViewer(QWidget):
             self.overlay_item.setPixmap(QPixmap())
             return
         classes = self.project.classes()
-        lut = overlay_lut([(c.position, c.color) for c in classes])
+        # A class called "background" would tint the whole image; it is left clear.
+        drawn = [c for c in classes if c.name.strip().lower() not in BACKGROUND_NAMES]
+        lut = overlay_lut([(c.position, c.color) for c in drawn])
         self.overlay_item.setPixmap(QPixmap.fromImage(mask_to_qimage(self.mask, lut)))
         mh, mw = self.mask.shape
         sx, sy = self._image.width() / mw, self._image.height() / mh
@@ -198,6 +202,8 @@ class ImageViewer(QWidget):
         present = set(np.unique(self.mask).tolist()) - {IGNORE_INDEX}
         chips = [
             f"<span style='color:{c.color}'>■</span>&nbsp;{c.name}"
+            if c in drawn
+            else f"<span style='color:#9aa3ad'>□</span>&nbsp;{c.name} (not tinted)"
             for c in classes
             if c.position in present
         ]
