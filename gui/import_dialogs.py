@@ -192,7 +192,8 @@ class RegexImportDialog(_ImportDialog):
             return "The pattern needs a group in parentheses, like ^(.+)_\\d+", ""
         if not self._files:
             return f"No images found in {d}.", ""
-        matched = [(f.name, m.group(1)) for f in self._files if (m := rx.search(f.name))]
+        group = "label" if "label" in rx.groupindex else 1
+        matched = [(f.name, m.group(group)) for f in self._files if (m := rx.search(f.name))]
         if not matched:
             return f"The pattern matches none of the {len(self._files)} file names.", ""
         labels = sorted({lab for _, lab in matched})
@@ -219,10 +220,14 @@ class SegmentationImportDialog(_ImportDialog):
         )
         self.images_row = _PathRow(self, True, "Folder with the images")
         self.masks_row = _PathRow(self, True, "Folder with the masks")
+        self.codes_row = _PathRow(self, False, "Class names, one per line", "Text (*.txt)")
+        self.codes_row.edit.setPlaceholderText("optional: codes.txt naming the classes in order")
         self.form.addRow("Images folder:", self.images_row)
         self.form.addRow("Masks folder:", self.masks_row)
+        self.form.addRow("Class names:", self.codes_row)
         self.images_row.edit.textChanged.connect(self._images_changed)
         self.masks_row.edit.textChanged.connect(self.refresh)
+        self.codes_row.edit.textChanged.connect(self.refresh)
         self.refresh()
 
     def _images_changed(self) -> None:
@@ -232,6 +237,8 @@ class SegmentationImportDialog(_ImportDialog):
                 if (d.parent / name).is_dir():
                     self.masks_row.edit.setText(str(d.parent / name))
                     break
+        if d is not None and (d.parent / "codes.txt").is_file() and not self.codes_row.edit.text():
+            self.codes_row.edit.setText(str(d.parent / "codes.txt"))
         self.refresh()
 
     def check(self) -> tuple[str, str]:
@@ -242,15 +249,20 @@ class SegmentationImportDialog(_ImportDialog):
             return "Choose the folder that holds the masks.", ""
         if i.resolve() == m.resolve():
             return "Images and masks must be in different folders.", ""
+        codes = self.codes_row.path
+        if codes is not None and not codes.is_file():
+            return f"The class names file {codes} does not exist.", ""
+        from engine.importers import MASK_SUFFIXES
+
         images = {p.stem for p in _image_files(i)}
         masks = {p.stem for p in _image_files(m)}
         if not images:
             return f"No images found in {i}.", ""
-        both = len(images & masks)
+        both = sum(any(s + x in masks for x in MASK_SUFFIXES) for s in images)
         return "", (
             f"{len(images)} images, {len(masks)} masks; {both} images have a mask "
             "(the others come in unlabeled)."
         )
 
     def args(self) -> tuple:
-        return (self.images_row.path, self.masks_row.path)
+        return (self.images_row.path, self.masks_row.path, self.codes_row.path)

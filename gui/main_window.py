@@ -54,19 +54,6 @@ def _make_demo(job, path: str, task: str) -> str:
     return path
 
 
-class _PlaceholderDataPage(QLabel):
-    """TEMPORARY stand-in while gui/data_page.py is being written."""
-
-    title = "Data"
-
-    def __init__(self, bridge, parent=None):
-        super().__init__("The Data page is not available yet.", parent)
-        self.history = None
-
-    def set_project(self, project) -> None:
-        pass
-
-
 class MainWindow(QMainWindow):
     """Start page when no project is open; the Data page and the training pages when one is."""
 
@@ -274,11 +261,19 @@ class MainWindow(QMainWindow):
             if project is not None:
                 project.close()
             return False
+        if project is not None:
+            try:
+                self._ensure_pages()
+            except Exception as e:  # a broken page must not take the window down
+                import traceback
+
+                traceback.print_exc()
+                self.show_message("The project pages could not be built", f"{e}")
+                project.close()
+                return False
         old = self.project
         if old is not None:
             old.unsubscribe(self._notifier)
-        if project is not None:
-            self._ensure_pages()
         for page in self.pages:
             page.set_project(project)
         if old is not None:
@@ -307,19 +302,20 @@ class MainWindow(QMainWindow):
         """Build the project pages on first use, so start-up does not pay for them."""
         if self.pages:
             return
+        from gui.data_page import DataPage
         from gui.pages import extra_pages
 
-        try:
-            from gui.data_page import DataPage
-        except ModuleNotFoundError as e:  # TEMPORARY until gui/data_page.py lands
-            if e.name != "gui.data_page":
-                raise
-            DataPage = _PlaceholderDataPage  # noqa: N806
-
         self.data_page = DataPage(self.bridge, self)
+        self.data_page.history_changed.connect(self._update_actions)
+        self.data_page.status_message.connect(self._page_message)
+        self.data_page.counts_changed.connect(self.update_status)
         self.pages = [self.data_page, *extra_pages(self)]
         for page in self.pages:
             self.tabs.addTab(page, getattr(page, "title", page.objectName() or "Page"))
+
+    @Slot(str)
+    def _page_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
 
     # ------------------------------------------------------------------ undo / redo
     def _history(self):
@@ -327,24 +323,25 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def undo(self) -> None:
-        h = self._history()
-        if h is not None and h.can_undo():
-            text = h.undo()
-            self.statusBar().showMessage(f"Undone: {text}" if text else "Undone", 4000)
+        """Edit > Undo (Ctrl+Z): the Data page's last label, value or split change."""
+        if self.data_page is not None and self.project is not None:
+            self.data_page.undo()
         self._update_actions()
 
     @Slot()
     def redo(self) -> None:
-        h = self._history()
-        if h is not None and h.can_redo():
-            text = h.redo()
-            self.statusBar().showMessage(f"Redone: {text}" if text else "Redone", 4000)
+        if self.data_page is not None and self.project is not None:
+            self.data_page.redo()
         self._update_actions()
 
     def _update_actions(self) -> None:
         has = self.project is not None
-        for act in self.import_actions:
-            act.setEnabled(has)
+        seg = has and self.project.task == "segmentation"
+        images, csv_labels, regex, masks = self.import_actions
+        images.setEnabled(has)
+        csv_labels.setEnabled(has and not seg)
+        regex.setEnabled(has and not seg)
+        masks.setEnabled(seg)
         self.act_close.setEnabled(has)
         h = self._history()
         self.act_undo.setEnabled(bool(h and h.can_undo()))

@@ -1,0 +1,99 @@
+"""Screenshots for the README: the start page, and the main window with the demo project open.
+
+    python -m gui.screenshots OUTDIR          (offscreen by default)
+    xvfb-run -a -s "-screen 0 1280x1024x24" python -m gui.screenshots OUTDIR   (real X server)
+
+Settings and the demo project go to a temporary folder, so the user's own are untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZE = (1280, 800)
+
+
+def _wait(app, seconds: float, until=None) -> bool:
+    """Run the event loop for up to `seconds`, or until `until()` is true."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        if until is not None and until():
+            return True
+        time.sleep(0.02)
+    return until is None
+
+
+def take(outdir: Path, task: str = "classification") -> list[Path]:
+    """Save start_page.png and main_window.png (and one per project page) under outdir."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = tempfile.mkdtemp(prefix="topdown-shots-")
+    os.environ["TOPDOWN_CONFIG_DIR"] = str(Path(tmp) / "config")
+    os.environ["TOPDOWN_DATA_DIR"] = str(Path(tmp) / "data")
+
+    from gui import settings
+    from gui.app import make_app
+    from gui.main_window import MainWindow
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    app = make_app([])
+    # a couple of recent projects make the start page look like it does after a few days
+    from engine.demo import create_demo_project
+
+    for name in ("flowers", "defects"):
+        create_demo_project(Path(tmp) / "examples" / name, n=4, size=32).close()
+        settings.add_recent(Path(tmp) / "examples" / name)
+    settings.add_recent(Path(tmp) / "examples" / "moved-away")
+    window = MainWindow()
+    window.resize(*SIZE)
+    window.show()
+    _wait(app, 1.0)
+    saved = []
+
+    def save(widget, name: str) -> None:
+        path = outdir / name
+        widget.grab().save(str(path))
+        saved.append(path)
+
+    window.start_page.refresh()
+    _wait(app, 0.3)
+    save(window, "start_page.png")
+
+    window.open_demo(task)
+    if not _wait(app, 120, lambda: window.project is not None or any(window.last_message)):
+        window.close()
+        raise SystemExit("The demo project did not open.")
+    if window.project is None:
+        window.close()
+        raise SystemExit(f"The demo project did not open: {window.last_message}")
+    _wait(app, 3.0)  # thumbnails load in the background
+    save(window, "main_window.png")
+    for i in range(1, window.tabs.count()):
+        window.tabs.setCurrentIndex(i)
+        _wait(app, 1.0)
+        title = window.tabs.tabText(i).lower().replace(" ", "_")
+        save(window, f"page_{title}.png")
+    window.tabs.setCurrentIndex(0)
+    window.close()
+    app.processEvents()
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    task = argv[1] if len(argv) > 1 else "classification"
+    for p in take(Path(argv[0]), task):
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
