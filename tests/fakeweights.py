@@ -47,3 +47,51 @@ def install_fake_weights(arch: str) -> Path:
     torch.save(pretrained_state(arch), path)
     mark_verified(path)
     return path
+
+
+def save_tiny_model(
+    path: str | Path,
+    task: str,
+    arch: str = "resnet18",
+    class_names: tuple[str, ...] = (),
+    targets: tuple[str, ...] = (),
+    image_size: int = 32,
+    tweak=None,
+    threshold: float = 0.5,
+) -> Path:
+    """Save an untrained model in the checkpoint format of docs/CONTRACTS.md (train-free).
+
+    `tweak(bundle)` may set weights first (e.g. a head bias that makes the answer known).
+    """
+    import torch
+
+    from engine.models import build_model
+
+    n = len(targets) if task == "regression" else len(class_names)
+    torch.manual_seed(0)
+    bundle = build_model(arch, task, n, weights="none")
+    if tweak is not None:
+        with torch.no_grad():
+            tweak(bundle)
+    ckpt = {
+        "format": "topdown-model",
+        "version": 1,
+        "task": task,
+        "arch": arch,
+        "class_names": list(class_names),
+        "targets": list(targets),
+        "n_outputs": n,
+        "image_size": image_size,
+        "mean": list(bundle.mean),
+        "std": list(bundle.std),
+        "model_state": bundle.model.state_dict(),
+        "epoch": 0,
+        "config": {},
+        "metrics": {},
+        "history": [],
+        "multilabel_threshold": threshold,
+    }
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ckpt, p)
+    return p
