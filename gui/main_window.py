@@ -309,7 +309,14 @@ class MainWindow(QMainWindow):
         self.data_page.history_changed.connect(self._update_actions)
         self.data_page.status_message.connect(self._page_message)
         self.data_page.counts_changed.connect(self.update_status)
-        self.pages = [self.data_page, *extra_pages(self)]
+        try:
+            extra = extra_pages(self)
+        except ModuleNotFoundError as e:  # TEMPORARY: a page module still being written
+            if not (e.name or "").startswith("gui."):
+                raise
+            extra = [QLabel(f"TEMPORARY: {e.name} is not there yet")]
+            extra[0].set_project = lambda project: None
+        self.pages = [self.data_page, *extra]
         for page in self.pages:
             self.tabs.addTab(page, getattr(page, "title", page.objectName() or "Page"))
 
@@ -344,10 +351,11 @@ class MainWindow(QMainWindow):
         masks.setEnabled(seg)
         self.act_close.setEnabled(has)
         h = self._history()
-        self.act_undo.setEnabled(bool(h and h.can_undo()))
-        self.act_redo.setEnabled(bool(h and h.can_redo()))
-        self.act_undo.setText(f"&Undo {h.undo_text()}" if h and h.can_undo() else "&Undo")
-        self.act_redo.setText(f"&Redo {h.redo_text()}" if h and h.can_redo() else "&Redo")
+        can_undo, can_redo = bool(h and h.can_undo), bool(h and h.can_redo)
+        self.act_undo.setEnabled(can_undo)
+        self.act_redo.setEnabled(can_redo)
+        self.act_undo.setText(f"&Undo {h.undo_text}" if can_undo else "&Undo")
+        self.act_redo.setText(f"&Redo {h.redo_text}" if can_redo else "&Redo")
 
     # ------------------------------------------------------------------ status
     @Slot(str)
@@ -435,9 +443,14 @@ class MainWindow(QMainWindow):
         self.bridge.cancel()
         self.bridge.shutdown(5000)
         settings.save_geometry(self)
+        for page in self.pages:
+            page.set_project(None)
+            # pages with threads of their own (the Data page's thumbnail loader) stop them here
+            for owner in (page, getattr(page, "loader", None)):
+                stop = getattr(owner, "shutdown", None)
+                if callable(stop):
+                    stop()
         if self.project is not None:
-            for page in self.pages:
-                page.set_project(None)
             self.project.unsubscribe(self._notifier)
             self.project.close()
             self.project = None
