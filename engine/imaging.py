@@ -7,6 +7,7 @@ corrupt files, zero-byte and non-image files, and decompression bombs. Pure Pill
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import warnings
 from pathlib import Path
@@ -52,10 +53,10 @@ def file_sha1(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _open(path: str | os.PathLike, draft: int | None = None) -> Image.Image:
+def _open(path: str | os.PathLike, draft: int | None = None, data: bytes | None = None):
     p = Path(path)
     try:
-        size = p.stat().st_size
+        size = p.stat().st_size if data is None else len(data)
     except OSError as e:
         raise BadImage(p, f"cannot be read ({e.strerror or e})") from e
     if size == 0:
@@ -63,7 +64,7 @@ def _open(path: str | os.PathLike, draft: int | None = None) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(p)
+            im = Image.open(p if data is None else io.BytesIO(data))
             w, h = im.size
             if w * h > MAX_PIXELS:
                 raise BadImage(p, f"image is too large ({w}x{h} pixels; limit {MAX_PIXELS:,})")
@@ -104,13 +105,16 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def load_rgb(path: str | os.PathLike, draft: int | None = None) -> Image.Image:
+def load_rgb(
+    path: str | os.PathLike, draft: int | None = None, data: bytes | None = None
+) -> Image.Image:
     """Open an image file as upright 8-bit RGB, or raise BadImage naming the file and problem.
 
     With `draft`, a JPEG may be decoded at a reduced scale that still covers draft x draft
-    pixels (for thumbnails); the result is then smaller than the file's real size.
+    pixels (for thumbnails); the result is then smaller than the file's real size. With
+    `data`, the file's bytes already read are decoded (and `path` only names it in errors).
     """
-    im = _open(path, draft)
+    im = _open(path, draft, data)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block must not lose the image

@@ -14,9 +14,9 @@ copied are committed and `engine.control.Cancelled` is raised.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ from PIL import Image
 
 from engine.control import Cancelled, RunControl
 from engine.events import Progress
-from engine.imaging import BadImage, file_sha1, is_image_name, load_mask, load_rgb
+from engine.imaging import BadImage, is_image_name, load_mask, load_rgb
 from engine.project import IGNORE_INDEX, NewImage, Project, ProjectError
 
 BATCH = 500
@@ -180,15 +180,16 @@ class _Run:
             self.skip(src, item.skip)
             return
         try:
-            sha1 = file_sha1(src)
+            data = src.read_bytes()
         except OSError as e:
             self.skip(src, f"cannot be read ({e.strerror or e})")
             return
+        sha1 = hashlib.sha1(data).hexdigest()
         if sha1 in self.seen:
             self.report.duplicates.append((str(src), self.seen[sha1]))
             return
         try:
-            width, height = load_rgb(src).size
+            width, height = load_rgb(src, data=data).size
         except BadImage as e:
             self.skip(src, e.reason)
             return
@@ -198,9 +199,8 @@ class _Run:
             if isinstance(mask, str):
                 self.skip(src, mask)
                 return
-        name = self._unique(src.name, self.taken_images)
         try:
-            shutil.copyfile(src, self.p.path / "images" / name)
+            name = self._write_copy(src.name, data)
         except OSError as e:
             self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
             return
@@ -223,6 +223,17 @@ class _Run:
                 split=item.split,
             )
         )
+
+    def _write_copy(self, name: str, data: bytes) -> str:
+        """Write the project's copy under a free name (original name, suffix on a clash)."""
+        while True:
+            name = self._unique(name, self.taken_images)
+            try:
+                with open(self.p.path / "images" / name, "xb") as f:
+                    f.write(data)
+                return name
+            except FileExistsError:
+                continue  # made by someone else since we listed the folder: next suffix
 
     def _check_mask(self, path: Path, width: int, height: int) -> np.ndarray | str:
         """The mask as class indices, or the reason it cannot be used."""

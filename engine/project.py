@@ -403,36 +403,31 @@ class Project:
         names = {n for it in items for n in it.labels}
         self.ensure_classes(sorted(names - set(self.class_names())))
         now = time.time()
+        rows, label_rows = [], []
         with self._lock, self._db:
             cmap = dict(self._db.execute("SELECT name, id FROM classes").fetchall())
-            ids = []
-            for it in items:
+            # explicit ids, so the whole batch is two executemany calls
+            first = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM images").fetchone()[0]
+            ids = list(range(first, first + len(items)))
+            for iid, it in zip(ids, items, strict=True):
                 split = it.split or "train"
                 if split not in SPLITS:
                     raise ProjectError(f"Unknown split {split!r} for {it.name}.")
-                cur = self._db.execute(
-                    "INSERT INTO images(file, name, source, sha1, width, height, split, "
-                    "split_locked, mask, vals, added) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        it.file,
-                        it.name,
-                        it.source,
-                        it.sha1,
-                        it.width,
-                        it.height,
-                        split,
-                        2 if (it.split_locked or it.split is not None) else 0,
-                        it.mask,
-                        None if it.values is None else json.dumps([float(v) for v in it.values]),
-                        now,
-                    ),
-                )
-                iid = cur.lastrowid
-                ids.append(iid)
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
-                    [(iid, cmap[n]) for n in it.labels],
-                )
+                vals = None if it.values is None else json.dumps([float(v) for v in it.values])
+                locked = 2 if (it.split_locked or it.split is not None) else 0
+                rows.append(
+                    (iid, it.file, it.name, it.source, it.sha1, it.width, it.height, split,
+                     locked, it.mask, vals, now)
+                )  # fmt: skip
+                label_rows += [(iid, cmap[n]) for n in it.labels]
+            self._db.executemany(
+                "INSERT INTO images(id, file, name, source, sha1, width, height, split, "
+                "split_locked, mask, vals, added) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)", label_rows
+            )
         self._changed("images", ids)
         return ids
 
