@@ -1,0 +1,183 @@
+"""Dropping files and folders on the window: a real QDropEvent with file URLs imports them
+through the bridge; bad files are reported, the rest imported; an import can be cancelled;
+a drop with no project open offers to make one from the folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QDialog
+
+from engine.project import Project
+
+
+def write_images(folder: Path, n: int, size: int = 16, start: int = 0) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(start, start + n):
+        arr = np.random.default_rng(i).integers(0, 255, (size, size, 3), dtype=np.uint8)
+        p = folder / f"pic_{i:03d}.png"
+        Image.fromarray(arr).save(p)
+        out.append(p)
+    return out
+
+
+def drop(window, paths, target=None) -> bool:
+    """Drag-enter then drop file URLs onto `target` (default: the widget at the window's
+    centre), the way Qt delivers a real drop; returns whether the drop was accepted."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    if target is None:
+        centre = window.rect().center()
+        target = window.childAt(centre) or window
+    pos = target.mapFrom(window, window.rect().center()) if target is not window else QPoint()
+    action, buttons, mods = (
+        Qt.DropAction.CopyAction,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(QPointF(pos), action, mime, buttons, mods)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    ev = QDropEvent(QPointF(pos), action, mime, buttons, mods)
+    QApplication.sendEvent(target, ev)
+    return ev.isAccepted()
+
+
+@pytest.fixture
+def window(qtbot):
+    from gui.main_window import MainWindow
+
+    w = MainWindow()
+    w.ask = lambda title, text: True
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+@pytest.fixture
+def opened(window, tmp_path):
+    window.create_project(tmp_path / "proj", "classification")
+    assert window.project is not None
+    return window
+
+
+def test_drop_folder_imports_and_reports_corrupt_file(opened, tmp_path, qtbot):
+    w = opened
+    src = tmp_path / "incoming"
+    write_images(src, 5)
+    (src / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    before = {p: p.read_bytes() for p in src.iterdir()}
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        assert drop(w, [src])
+    assert w.project.count() == 5
+    dlg = w.imports.report_dialog
+    assert dlg is not None and dlg.isVisible()
+    assert dlg.added == 5
+    assert "Added 5 images" in dlg.summary.text() and "1 file skipped" in dlg.summary.text()
+    rows = dict(dlg.rows())
+    assert "broken.jpg" in rows and rows["broken.jpg"].startswith("Skipped:")
+    assert w.imports.progress is None  # the progress dialog is gone
+    assert "5 images" in w.project_label.text()
+    # the user's originals are untouched
+    assert {p: p.read_bytes() for p in src.iterdir()} == before
+
+    # the same folder again: everything is a duplicate, nothing added twice
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        drop(w, [src])
+    assert w.project.count() == 5
+    dlg = w.imports.report_dialog
+    assert len(dlg.duplicates) == 5
+    assert any(what.startswith("Duplicate of") for _, what in dlg.rows())
+
+
+def test_drop_single_files_and_ignore_non_file_urls(opened, tmp_path, qtbot):
+    w = opened
+    files = write_images(tmp_path / "loose", 2)
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        drop(w, files)
+    assert w.project.count() == 2
+
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.com/cat.jpg")])
+    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(w, enter)
+    assert not enter.isAccepted()
+
+
+def test_cancel_a_large_import(opened, tmp_path, qtbot, monkeypatch):
+    import engine.importers as importers
+
+    real = importers.load_rgb
+
+    def slow_load(path, **kw):  # a slow disk: each file takes a while, so there is time to cancel
+        time.sleep(0.02)
+        return real(path, **kw)
+
+    monkeypatch.setattr(importers, "load_rgb", slow_load)
+    w = opened
+    src = tmp_path / "many"
+    write_images(src, 150, size=8)
+    drop(w, [src])
+    qtbot.waitUntil(lambda: w.imports.progress is not None, timeout=5000)
+    dlg = w.imports.progress
+    qtbot.waitUntil(lambda: dlg.bar.value() >= 5, timeout=20000)  # progress is shown
+    assert dlg.isVisible()
+    with qtbot.waitSignal(w.bridge.cancelled, timeout=20000):
+        qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    n = w.project.count()
+    assert 0 < n < 150
+    report = w.imports.report_dialog
+    assert report.windowTitle() == "Import cancelled"
+    assert f"Added {n} image" in report.summary.text()
+    # the project is consistent and usable afterwards
+    w.close_project()
+    with Project.open(tmp_path / "proj") as p:
+        assert p.count() == n
+
+
+def test_drop_on_start_page_offers_a_project_from_class_folders(
+    window, tmp_path, qtbot, monkeypatch
+):
+    from gui import start_page
+
+    src = tmp_path / "animals"
+    write_images(src / "cat", 2)
+    write_images(src / "dog", 2, start=10)
+    seen = {}
+
+    def accept(dlg):
+        seen["note"] = dlg.findChild(type(dlg.path_label), "note").text()
+        seen["name"] = dlg.name_edit.text()
+        dlg.location_edit.setText(str(tmp_path / "projects"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(start_page.NewProjectDialog, "exec", accept)
+    assert window.project is None
+    with qtbot.waitSignal(window.bridge.finished, timeout=30000):
+        assert drop(window, [src])
+    assert seen["name"] == "animals"
+    assert "cat, dog" in seen["note"]
+    p = window.project
+    assert p.path == (tmp_path / "projects" / "animals").resolve()
+    assert p.task == "classification"
+    assert p.class_names() == ["cat", "dog"]
+    assert p.count() == 4 and p.counts().unlabeled == 0
+
+
+def test_drop_on_start_page_can_be_declined(window, tmp_path, monkeypatch):
+    from gui import start_page
+
+    write_images(tmp_path / "x", 1)
+    monkeypatch.setattr(start_page.NewProjectDialog, "exec", lambda d: QDialog.DialogCode.Rejected)
+    assert window.imports.offer_project_from([str(tmp_path / "x")]) is False
+    assert window.project is None and not window.bridge.busy
