@@ -149,7 +149,10 @@ class _Run:
                 self._one(item)
                 if len(self.pending) >= BATCH:
                     self.flush()
-                self.progress(k + 1, total, f"{k + 1} of {total}: {item.src.name}")
+                if self.on_progress is not None and (
+                    time.monotonic() - self._last_progress >= PROGRESS_INTERVAL_S
+                ):
+                    self.progress(k + 1, total, f"{k + 1} of {total}: {item.src.name}")
         except Cancelled:
             self.flush()
             raise

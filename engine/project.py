@@ -574,7 +574,15 @@ class Project:
             ):
                 c.per_class[name] = c.per_class.get(name, 0) + n
                 c.per_class_split.setdefault(name, {})[s] = n
-        c.unlabeled = len(self.query(unlabeled=True)) if c.total else 0
+            if self.task == "regression":
+                cond = "vals IS NULL"
+            elif self.task == "segmentation":
+                cond = "mask IS NULL"
+            else:
+                cond = "NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id=images.id)"
+            c.unlabeled = self._db.execute(f"SELECT COUNT(*) FROM images WHERE {cond}").fetchone()[
+                0
+            ]
         return c
 
     # ----------------------------------------------------------------- labels
