@@ -19,6 +19,7 @@ from engine.events import EpochEnd, FitEnd, FitStart, LRFinderResult
 from engine.learner import DivergedError, Learner, device_tools, emit
 
 __all__ = ["train", "lr_find", "TrainingError", "DivergedError"]
+LR_FIND_ITERS = 100  # steps of the LR sweep run when config.lr is None
 
 
 @dataclass
@@ -120,12 +121,16 @@ def _find(run: _Run, freeze: bool, num_it: int) -> LRFinderResult:
 
 
 def lr_find(
-    project, config: TrainConfig, callbacks=(), control: RunControl | None = None, num_it: int = 100
+    project,
+    config: TrainConfig,
+    callbacks=(),
+    control: RunControl | None = None,
+    num_it: int | None = None,
 ) -> LRFinderResult:
     """Loss against learning rate, and a suggested rate; the model is left untouched."""
     config = TrainConfig.from_dict(config.to_dict())
     run = _setup(project, config, callbacks, control or RunControl())
-    return _find(run, config.freeze_epochs > 0, num_it)
+    return _find(run, config.freeze_epochs > 0, num_it or LR_FIND_ITERS)
 
 
 def _optimizer(bundle, lr: float, frozen: bool, wd: float, steps: int):
@@ -237,7 +242,7 @@ def _fit(project, config, run: _Run, callbacks, control, resume_ck) -> FitEnd:
                 "epochs; start a new run instead of resuming."
             )
     if lr is None:
-        lr = _find(run, fe > 0, 100).suggestion
+        lr = _find(run, fe > 0, LR_FIND_ITERS).suggestion
     emit(
         callbacks,
         "on_fit_start",

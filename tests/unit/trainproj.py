@@ -33,6 +33,7 @@ def tiny_config(**kw) -> TrainConfig:
         batch_size=8,
         device="cpu",
         rotate=False,
+        leave_one_core=True,  # one torch thread: much faster when other jobs share the 2 cores
         cache_mb=64,
     )
     base.update(kw)
