@@ -179,12 +179,12 @@ class TrainPage(QWidget):
         plot_host = QWidget()
         plot_host.setLayout(self.plot_holder)
         self.plot_holder.setContentsMargins(0, 0, 0, 0)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.table)
-        bottom.addWidget(self.lr_box)
+        self.bottom_split = QSplitter(Qt.Orientation.Horizontal)
+        self.bottom_split.addWidget(self.table)
+        self.bottom_split.addWidget(self.lr_box)
         self.right_split = QSplitter(Qt.Orientation.Vertical)
         self.right_split.addWidget(plot_host)
-        self.right_split.addWidget(bottom)
+        self.right_split.addWidget(self.bottom_split)
         self.right_split.setSizes([620, 220])
 
         controls = QHBoxLayout()
@@ -422,6 +422,11 @@ class TrainPage(QWidget):
         self.lr_plot.set_result(r.lrs, r.losses, r.suggestion)
         self.lr_label.setText(f"Suggested learning rate: <b>{r.suggestion:.2e}</b>")
         self.lr_box.setVisible(True)
+        if min(self.bottom_split.sizes()) < 50:
+            half = max(200, self.bottom_split.width() // 2)
+            self.bottom_split.setSizes([half, half])
+        if self.right_split.sizes()[1] < 200:
+            self.right_split.setSizes([500, 260])
         self.status.setText("Learning-rate finder done. Press “Use it” to take its suggestion.")
 
     def _use_lr(self) -> None:

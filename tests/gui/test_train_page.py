@@ -109,3 +109,50 @@ def test_bad_learning_rate_is_explained(qtbot, page, bridge):
     qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
     assert not bridge.busy
     assert "fast" in page.settings.error.text()
+
+
+def _tiny_settings(page) -> None:
+    s = page.settings
+    s.set_pretrained(False)
+    s.size.setValue(32)
+    s.batch.setValue(4)
+    s.freeze.setValue(1)
+    s.epochs.setValue(1)
+    s.lr.setText("0.001")
+    s.lr.editingFinished.emit()
+
+
+def test_click_train_runs_and_plots_every_batch_and_epoch(qtbot, page, bridge, project):
+    _tiny_settings(page)
+    qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
+    assert bridge.busy and not page.settings.train_button.isEnabled()
+    with qtbot.waitSignal(bridge.finished, timeout=120000) as done:
+        pass
+    fit = done.args[1]
+    assert isinstance(fit, FitEnd) and fit.epochs_done == 2 and not fit.cancelled
+    steps = page._fit.steps_per_epoch
+    page.plots.flush()
+    assert len(page.plots.raw_curve.getData()[0]) == 2 * steps  # one point per batch
+    assert len(page.plots.smooth_curve.getData()[0]) == 2 * steps
+    assert len(page.plots.lr_curve.getData()[0]) == 2 * steps
+    assert len(page.plots.valid_curve.getData()[0]) == 2  # one point per epoch
+    assert all(len(c.getData()[0]) == 2 for c in page.plots.metric_curves.values())
+    assert page.table.rowCount() == 2
+    assert "Done" in page.status.text() and "best.pt" in page.status.text()
+    assert page.settings.train_button.isEnabled()
+    saved = project.load_settings()
+    assert saved["image_size"] == 32 and saved["leave_one_core"] is True
+
+
+def test_lr_finder_shows_curve_and_suggestion(qtbot, page, bridge):
+    _tiny_settings(page)
+    with qtbot.waitSignal(bridge.finished, timeout=120000):
+        qtbot.mouseClick(page.settings.find_button, Qt.MouseButton.LeftButton)
+    assert page.lr_box.isVisible()
+    xs, ys = page.lr_plot.curve.getData()
+    assert len(xs) > 5
+    assert page.lr_plot.marker.isVisible()
+    suggestion = page.lr_plot.suggestion
+    assert suggestion and 1e-7 < suggestion < 10
+    qtbot.mouseClick(page.use_lr_button, Qt.MouseButton.LeftButton)
+    assert page.settings.config().lr == pytest.approx(float(f"{suggestion:.3g}"))
