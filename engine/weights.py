@@ -129,8 +129,9 @@ def mark_verified(path: str | os.PathLike, sha256: str = "") -> None:
     st = p.stat()
     data = _read_verified(p.parent)
     data[p.name] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
-    tmp = _verified_path(p.parent).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1), "utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=VERIFIED_FILE + ".", suffix=".tmp", dir=p.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
     os.replace(tmp, _verified_path(p.parent))
 
 
