@@ -21,6 +21,7 @@ from engine.events import Skipped
 from engine.imaging import BadImage, load_rgb
 
 FORMAT = "topdown-model"
+MAX_MASK_FLOATS = 48_000_000  # cap of the upsampled class-probability map (~190 MB)
 REQUIRED = ("task", "arch", "n_outputs", "image_size", "mean", "std", "model_state")
 
 
@@ -171,8 +172,15 @@ class Predictor:
         import torch.nn.functional as F  # noqa: N812
 
         w, h = size
-        probs = F.interpolate(out[None], size=(h, w), mode="bilinear", align_corners=False)[0]
-        mask = probs.argmax(dim=0).to(torch.uint8).numpy().copy()
+        # Smooth (bilinear) class boundaries at the original size; for huge images the
+        # C x H x W float map would take GBs, so go bilinear to a capped size, then nearest.
+        scale = min(1.0, (MAX_MASK_FLOATS / (out.shape[0] * w * h)) ** 0.5)
+        sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
+        probs = F.interpolate(out[None], size=(sh, sw), mode="bilinear", align_corners=False)[0]
+        mask = probs.argmax(dim=0).to(torch.uint8).numpy()
+        if (sh, sw) != (h, w):
+            mask = np.asarray(Image.fromarray(mask).resize((w, h), Image.NEAREST))
+        mask = np.ascontiguousarray(mask).copy()
         counts = np.bincount(mask.ravel(), minlength=len(self.output_names))
         total = max(1, mask.size)
         fractions = {n: float(c) / total for n, c in zip(self.output_names, counts, strict=False)}

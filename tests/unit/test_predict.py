@@ -99,6 +99,17 @@ def test_segmentation_mask_at_original_size(tmp_path):
     assert Image.open(out).mode == "P"
 
 
+def test_huge_image_mask_still_at_original_size(tmp_path, monkeypatch):
+    import engine.predict as P
+
+    monkeypatch.setattr(P, "MAX_MASK_FLOATS", 3 * 20 * 20)  # pretend 300x200 is huge
+    names = ("bg", "a", "b")
+    model = save_tiny_model(tmp_path / "m.pt", "segmentation", "unet_resnet18", names)
+    pred = Predictor.from_path(model).predict(_image(tmp_path / "big.png", size=(300, 200)))
+    assert pred.mask.shape == (200, 300) and pred.mask.flags.c_contiguous
+    assert sum(pred.class_fractions.values()) == pytest.approx(1.0)
+
+
 def test_predict_many_skips_bad_files_and_keeps_order(tmp_path):
     model = save_tiny_model(tmp_path / "m.pt", "classification", class_names=CLASSES)
     p = Predictor.from_path(model)
