@@ -309,14 +309,7 @@ class MainWindow(QMainWindow):
         self.data_page.history_changed.connect(self._update_actions)
         self.data_page.status_message.connect(self._page_message)
         self.data_page.counts_changed.connect(self.update_status)
-        try:
-            extra = extra_pages(self)
-        except ModuleNotFoundError as e:  # TEMPORARY: a page module still being written
-            if not (e.name or "").startswith("gui."):
-                raise
-            extra = [QLabel(f"TEMPORARY: {e.name} is not there yet")]
-            extra[0].set_project = lambda project: None
-        self.pages = [self.data_page, *extra]
+        self.pages = [self.data_page, *extra_pages(self)]
         for page in self.pages:
             self.tabs.addTab(page, getattr(page, "title", page.objectName() or "Page"))
 

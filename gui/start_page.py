@@ -42,14 +42,43 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 MISSING_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def _card(title: str, text: str) -> QPushButton:
-    """A large, flat button with a title line and a plain explanation under it."""
-    b = QPushButton(f"{title}\n{text}")
-    b.setObjectName("card")
-    b.setCursor(Qt.CursorShape.PointingHandCursor)
-    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    b.setMinimumHeight(64)
-    return b
+class Card(QFrame):
+    """A large clickable tile: a bold title line and a plain explanation under it.
+    Activated by a click, or by Space / Enter when it has the keyboard focus."""
+
+    clicked = Signal()
+
+    def __init__(self, title: str, text: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setAccessibleName(title)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(16, 12, 16, 12)
+        lay.setSpacing(2)
+        self.title_label = QLabel(title)
+        self.title_label.setObjectName("cardTitle")
+        self.text_label = QLabel(text)
+        self.text_label.setObjectName("cardText")
+        self.text_label.setWordWrap(True)
+        lay.addWidget(self.title_label)
+        lay.addWidget(self.text_label)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.clicked.emit()
+        else:
+            super().keyPressEvent(event)
 
 
 class StartPage(QWidget):
@@ -86,17 +115,17 @@ class StartPage(QWidget):
         left = QVBoxLayout()
         left.setSpacing(12)
         left.addWidget(self._heading("Start"))
-        self.demo_button = _card(
+        self.demo_button = Card(
             "Open the demo project", "A small generated data set, ready to train in minutes."
         )
         self.demo_variant = QComboBox()
         for task, text in DEMO_VARIANTS:
             self.demo_variant.addItem(text, task)
         self.demo_variant.setToolTip("Which kind of demo project to open")
-        self.new_button = _card(
+        self.new_button = Card(
             "New project…", "Pick a folder and a task, then add your own images."
         )
-        self.open_button = _card("Open project…", "Continue with a project folder on disk.")
+        self.open_button = Card("Open project…", "Continue with a project folder on disk.")
         left.addWidget(self.demo_button)
         variant_row = QHBoxLayout()
         variant_row.setContentsMargins(4, 0, 0, 0)
@@ -106,11 +135,15 @@ class StartPage(QWidget):
         left.addSpacing(8)
         left.addWidget(self.new_button)
         left.addWidget(self.open_button)
-        left.addStretch(1)
-        hint = QLabel("Tip: drop a folder of images anywhere on this window to start a project.")
+        left.addSpacing(8)
+        hint = QLabel(
+            "Tip: drop a folder of images anywhere on this window to start a project. "
+            "Sub-folders named after classes (cat/, dog/) become the labels."
+        )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         left.addWidget(hint)
+        left.addStretch(1)
         columns.addLayout(left, 2)
 
         # ---- right: recent projects
