@@ -189,6 +189,10 @@ class EvaluatePage(QWidget):
         self.thumbs.set_project(project)
         self.reload()
 
+    def shutdown(self) -> None:
+        """Stop the thumbnail threads (the window calls this on close)."""
+        self.thumbs.shutdown()
+
     @Slot()
     @Slot(object)
     def reload(self, *_args) -> None:

@@ -1,0 +1,153 @@
+"""The Evaluate page on real (tiny) training results: top losses first, confusion matrix cells
+that filter the list, per-class tables, relabelling with a number key, segmentation masks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from trainproj import make_project, tiny_config  # noqa: E402
+
+from engine.evaluation import load_evaluation  # noqa: E402
+from engine.project import Project  # noqa: E402
+from engine.train import train  # noqa: E402
+from gui.bridge import EngineBridge  # noqa: E402
+from gui.eval_page import EvaluatePage  # noqa: E402
+
+ARCH = {
+    "classification": "resnet18",
+    "segmentation": "lraspp_mobilenet_v3_large",
+    "regression": "resnet18",
+}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trained")
+    out = {}
+    for task, arch in ARCH.items():
+        p = make_project(root / task, task, n=12 if task != "classification" else 16)
+        train(p, tiny_config(arch=arch, batch_size=4, freeze_epochs=0))
+        p.close()
+        out[task] = root / task
+    return out
+
+
+@pytest.fixture
+def bridge():
+    b = EngineBridge()
+    yield b
+    b.shutdown(20000)
+
+
+@pytest.fixture
+def opened(qtbot, bridge, trained, tmp_path):
+    projects, pages = [], []
+
+    def open_(task):
+        import shutil
+
+        folder = tmp_path / task
+        shutil.copytree(trained[task], folder)  # relabelling must not leak between tests
+        project = Project.open(folder)
+        projects.append(project)
+        page = EvaluatePage(bridge)
+        qtbot.addWidget(page)
+        page.resize(1100, 700)
+        page.show()
+        page.set_project(project)
+        pages.append(page)
+        return page, project
+
+    yield open_
+    for page in pages:
+        page.shutdown()
+    for p in projects:
+        p.close()
+
+
+def _row_names(page) -> list[str]:
+    return [page.items.item(r, 0).text() for r in range(page.items.rowCount())]
+
+
+def test_classification_top_losses_and_confusion_cell_filter(qtbot, opened):
+    page, project = opened("classification")
+    ev = load_evaluation(project)
+    assert page.items.rowCount() == len(ev.items) == 4
+    losses = [float(page.items.item(r, 3).text()) for r in range(page.items.rowCount())]
+    assert losses == sorted(losses, reverse=True)  # most wrong first
+    conf = page.confusion
+    assert conf.rowCount() == conf.columnCount() == 2
+    cells = np.array([[int(conf.item(r, c).text()) for c in range(2)] for r in range(2)])
+    assert cells.sum() == 4 and (cells == ev.confusion).all()
+    r, c = map(int, np.argwhere(cells > 0)[0])
+    rect = conf.visualItemRect(conf.item(r, c))
+    qtbot.mouseClick(conf.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert page.items.rowCount() == cells[r, c]
+    names = ev.class_names
+    for row in range(page.items.rowCount()):
+        assert page.items.item(row, 1).text() == names[r]
+        assert page.items.item(row, 2).text() == names[c]
+    qtbot.mouseClick(page.show_all, Qt.MouseButton.LeftButton)
+    assert page.items.rowCount() == 4
+    page.wrong_only.setChecked(True)
+    assert page.items.rowCount() == sum(not it.correct for it in ev.items)
+    acc = {page.per_class.item(i, 0).text() for i in range(page.per_class.rowCount())}
+    assert acc == set(names)
+
+
+def test_number_key_relabels_selected_image(qtbot, opened):
+    page, project = opened("classification")
+    page.items.selectRow(0)
+    iid = page.selected_id()
+    before = project.image(iid).labels
+    other = "blue" if before == ("red",) else "red"
+    key = Qt.Key.Key_1 + project.class_names().index(other)
+    qtbot.keyClick(page.items, key)
+    assert project.image(iid).labels == (other,)
+    assert page.items.item(0, 1).text() == other
+    page.history().undo()
+    assert project.image(iid).labels == before
+
+
+def test_segmentation_shows_iou_and_masks(qtbot, opened):
+    page, project = opened("segmentation")
+    ev = load_evaluation(project)
+    assert page.views.isVisible() and not page.confusion.isVisible()
+    iou_rows = {page.per_class.item(i, 0).text() for i in range(page.per_class.rowCount())}
+    assert iou_rows == {"background", "square"}
+    page.items.selectRow(0)
+    iid = page.selected_id()
+    assert iid in ev.masks()
+    assert page.pred_view.array is not None and page.truth_view.array is not None
+    rec = project.image(iid)
+    truth = np.array(__import__("PIL.Image", fromlist=["Image"]).open(project.abspath(rec.mask)))
+    square = truth == 1
+    # ground truth overlay: the square carries the class colour, the background does not
+    img = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(project.abspath(rec.file)))
+    assert (page.truth_view.array[square] != img[square]).any(axis=1).all()
+    assert (page.truth_view.array[truth == 0] == img[truth == 0]).all()
+
+
+def test_regression_scatter_shows_each_validation_image(qtbot, opened):
+    page, project = opened("regression")
+    ev = load_evaluation(project)
+    assert page._scatter is not None and page._scatter.isVisible()
+    xs, ys = page._scatter_points.getData()
+    assert len(xs) == len(ev.items)
+    assert sorted(np.round(xs, 4)) == sorted(round(it.target[0], 4) for it in ev.items)
+
+
+def test_without_results_says_what_to_do(qtbot, bridge, tmp_path):
+    project = make_project(tmp_path / "fresh", "classification", n=8)
+    page = EvaluatePage(bridge)
+    qtbot.addWidget(page)
+    page.set_project(project)
+    assert "Train" in page.summary.text() and page.items.rowCount() == 0
+    page.shutdown()
+    project.close()
