@@ -557,7 +557,8 @@ class Project:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY i.id"
         with self._lock:
-            return [r[0] for r in self._db.execute(sql, args)]
+            rows = self._db.execute(sql, args).fetchall()
+        return [i for (i,) in rows]
 
     def counts(self) -> Counts:
         c = Counts()
@@ -565,15 +566,18 @@ class Project:
             c.total = self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
             for s, n in self._db.execute("SELECT split, COUNT(*) FROM images GROUP BY split"):
                 c.per_split[s] = n
-            names = [r[0] for r in self._db.execute("SELECT name FROM classes ORDER BY position")]
-            c.per_class = {n: 0 for n in names}
-            c.per_class_split = {n: {} for n in names}
-            for name, s, n in self._db.execute(
-                "SELECT c.name, i.split, COUNT(*) FROM labels l JOIN classes c ON c.id=l.class_id "
-                "JOIN images i ON i.id=l.image_id GROUP BY c.name, i.split"
+            cls = self._db.execute("SELECT id, name FROM classes ORDER BY position").fetchall()
+            c.per_class = {n: 0 for _, n in cls}
+            c.per_class_split = {n: {} for _, n in cls}
+            name_of = dict(cls)
+            # grouped by class id, not name: no join with classes (matters at 100k images)
+            for cid, s, n in self._db.execute(
+                "SELECT l.class_id, i.split, COUNT(*) FROM labels l "
+                "JOIN images i ON i.id=l.image_id GROUP BY l.class_id, i.split"
             ):
-                c.per_class[name] = c.per_class.get(name, 0) + n
-                c.per_class_split.setdefault(name, {})[s] = n
+                name = name_of[cid]
+                c.per_class[name] += n
+                c.per_class_split[name][s] = n
             if self.task == "regression":
                 cond = "vals IS NULL"
             elif self.task == "segmentation":
