@@ -331,6 +331,19 @@ def _folder_items(project: Project, folder: Path, label: str | None = None) -> l
     return items
 
 
+def _any_folder_items(project: Project, folder: Path, label: str | None) -> list[_Item]:
+    """Items of a folder for this project's task (a segmentation folder holding images/ and
+    masks/ or labels/, plus an optional codes.txt, brings its masks along)."""
+    if project.task != "segmentation" or label is not None:
+        return _folder_items(project, folder, label)
+    sub = {e.name.lower(): e for e in folder.iterdir() if e.is_dir()}
+    masks = sub.get("masks") or sub.get("labels")
+    if "images" in sub and masks is not None:
+        codes = folder / "codes.txt"
+        return _seg_items(project, sub["images"], masks, codes if codes.is_file() else None)
+    return [i for f in _walk(folder) if (i := _item_for(f))]
+
+
 def import_folder(
     project: Project,
     folder: str | os.PathLike,
@@ -348,19 +361,7 @@ def import_folder(
     folder = Path(folder)
     if not folder.is_dir():
         raise ProjectError(f"{folder} is not a folder.")
-    if project.task == "segmentation" and label is None:
-        sub = {e.name.lower(): e for e in folder.iterdir() if e.is_dir()}
-        masks = sub.get("masks") or sub.get("labels")
-        if "images" in sub and masks is not None:
-            codes = folder / "codes.txt"
-            return import_segmentation(
-                project, sub["images"], masks, codes if codes.is_file() else None,
-                valid_pct=valid_pct, test_pct=test_pct, seed=seed, control=control,
-                on_progress=on_progress,
-            )  # fmt: skip
-        items = [i for f in _walk(folder) if (i := _item_for(f))]
-    else:
-        items = _folder_items(project, folder, label)
+    items = _any_folder_items(project, folder, label)
     return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
 
 
@@ -389,10 +390,7 @@ def import_paths(
         else:
             items.append(_Item(p, skip="does not exist"))
     for folder in folders:
-        if project.task == "segmentation" and label is None:
-            items += [i for f in _walk(folder) if (i := _item_for(f))]
-        else:
-            items += _folder_items(project, folder, label)
+        items += _any_folder_items(project, folder, label)
     return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
 
 
@@ -566,25 +564,10 @@ def _read_codes(codes_file: Path) -> list[str]:
     return codes
 
 
-def import_segmentation(
-    project: Project,
-    images_dir: str | os.PathLike,
-    masks_dir: str | os.PathLike,
-    codes_file: str | os.PathLike | None = None,
-    *,
-    valid_pct: float = 0.2,
-    test_pct: float = 0.0,
-    seed: int = 42,
-    control: RunControl | None = None,
-    on_progress: ProgressFn | None = None,
-) -> ImportReport:
-    """Images and their masks, matched by file stem (the mask may add _P, _mask, _label, ...).
-    `codes_file` names the classes by mask value, one per line; without it the classes are
-    class_0, class_1, ... up to the largest value found. An image without a mask is imported
-    unlabeled; a mask of the wrong size or with values outside the class list skips its image."""
-    if project.task != "segmentation":
-        raise ProjectError("Masks can only be imported into a segmentation project.")
-    images_dir, masks_dir = Path(images_dir), Path(masks_dir)
+def _seg_items(
+    project: Project, images_dir: Path, masks_dir: Path, codes_file: str | os.PathLike | None
+) -> list[_Item]:
+    """Items for images with their masks; sets up the class list (see import_segmentation)."""
     for d in (images_dir, masks_dir):
         if not d.is_dir():
             raise ProjectError(f"{d} is not a folder.")
@@ -620,4 +603,26 @@ def import_segmentation(
                 (m for suf in MASK_SUFFIXES if (m := mask_files.get(stem + suf.lower()))), None
             )
         items.append(item)
+    return items
+
+
+def import_segmentation(
+    project: Project,
+    images_dir: str | os.PathLike,
+    masks_dir: str | os.PathLike,
+    codes_file: str | os.PathLike | None = None,
+    *,
+    valid_pct: float = 0.2,
+    test_pct: float = 0.0,
+    seed: int = 42,
+    control: RunControl | None = None,
+    on_progress: ProgressFn | None = None,
+) -> ImportReport:
+    """Images and their masks, matched by file stem (the mask may add _P, _mask, _label, ...).
+    `codes_file` names the classes by mask value, one per line; without it the classes are
+    class_0, class_1, ... up to the largest value found. An image without a mask is imported
+    unlabeled; a mask of the wrong size or with values outside the class list skips its image."""
+    if project.task != "segmentation":
+        raise ProjectError("Masks can only be imported into a segmentation project.")
+    items = _seg_items(project, Path(images_dir), Path(masks_dir), codes_file)
     return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)

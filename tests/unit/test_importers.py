@@ -129,7 +129,7 @@ def test_regex_labels(tmp_path):
 
 def _seg_data(tmp_path, n=4):
     imgs, masks = tmp_path / "images", tmp_path / "labels"
-    masks.mkdir()
+    masks.mkdir(parents=True)
     for i in range(n):
         write_image(imgs / f"f{i}.png", 20, 10, seed=i)
         m = np.zeros((10, 20), np.uint8)
@@ -190,3 +190,20 @@ def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path, monkeyp
     monkeypatch.setattr(imp, "PROGRESS_INTERVAL_S", 10.0)
     import_folder(q, src, on_progress=calls.append)
     assert len(calls) == 2 and calls[-1].done == calls[-1].total == 20
+
+
+def test_dropped_segmentation_folder_and_numeric_folders(tmp_path):
+    imgs, masks = _seg_data(tmp_path / "seg")
+    s = _proj(tmp_path, "segmentation", "s")
+    rep = import_paths(s, [tmp_path / "seg"])  # images/ + labels/ found inside the drop
+    assert len(rep.added) == 4 and s.counts().unlabeled == 0
+    assert all(s.abspath(r.mask).is_file() for r in s.images())
+
+    write_image(tmp_path / "ages" / "3.5" / "a.png", seed=1)
+    write_image(tmp_path / "ages" / "old" / "b.png", seed=2)
+    r = _proj(tmp_path, "regression", "r")
+    rep = import_folder(r, tmp_path / "ages")
+    assert [rec.values for rec in r.images()] == [(3.5,)]
+    assert rep.skipped == [
+        (str(tmp_path / "ages" / "old" / "b.png"), "folder name 'old' is not a number")
+    ]
