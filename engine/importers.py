@@ -385,8 +385,13 @@ def import_paths(
         if p.is_dir():
             folders.append(p)
         elif p.is_file():
-            if i := _item_for(p, **kw):
-                items.append(i)
+            i = _item_for(p, **kw)
+            reason = (
+                "a CSV of labels: import it with the CSV importer, not as an image"
+                if p.suffix.lower() == ".csv"
+                else "not an image file"
+            )
+            items.append(i if i is not None else _Item(p, skip=reason))
         else:
             items.append(_Item(p, skip="does not exist"))
     for folder in folders:
