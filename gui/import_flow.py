@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTreeWidget,
@@ -139,7 +140,8 @@ class ImportReportDialog(QDialog):
         if cancelled:
             lines.insert(0, "The import was cancelled; what was added before stays.")
         if duplicates:
-            lines.append(f"{len(duplicates)} already in the project (not added again).")
+            n = len(duplicates)
+            lines.append(f"{n} duplicate{'s' if n != 1 else ''} (same content) not added again.")
         if skipped:
             lines.append(f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped.")
         lay = QVBoxLayout(self)
@@ -161,6 +163,7 @@ class ImportReportDialog(QDialog):
             item.setToolTip(0, str(path))
             self.table.addTopLevelItem(item)
         self.table.resizeColumnToContents(0)
+        self.table.setColumnWidth(0, min(360, self.table.columnWidth(0) + 24))
         self.table.setVisible(bool(skipped or duplicates))
         lay.addWidget(self.table, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -250,19 +253,31 @@ class ImportFlow(QObject):
     # ------------------------------------------------------------------ menu dialogs
     @Slot()
     def import_images_dialog(self) -> None:
+        """File > Import images or folder…: ask which, then pick files or one folder."""
         if self.window.project is None:
             return
-        files, _ = QFileDialog.getOpenFileNames(
-            self.window,
-            "Import images (or cancel to pick a folder)",
-            "",
-            "Images (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;All files (*)",
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Import images")
+        box.setText("Import single image files, or a whole folder?")
+        box.setInformativeText(
+            "In a folder, sub-folders named after classes (cat/, dog/) become the labels; "
+            "loose images come in unlabeled."
         )
-        if not files:
+        files_button = box.addButton("Image files…", QMessageBox.ButtonRole.AcceptRole)
+        folder_button = box.addButton("A folder…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        paths: list[str] = []
+        if box.clickedButton() is files_button:
+            paths, _ = QFileDialog.getOpenFileNames(
+                self.window, "Import images", "",
+                "Images (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;All files (*)",
+            )  # fmt: skip
+        elif box.clickedButton() is folder_button:
             folder = QFileDialog.getExistingDirectory(self.window, "Import a folder of images")
-            files = [folder] if folder else []
-        if files:
-            self.start("Importing images", "import_paths", files)
+            paths = [folder] if folder else []
+        if paths:
+            self.start("Importing images", "import_paths", paths)
 
     @Slot()
     def import_csv_dialog(self) -> None:
@@ -294,6 +309,7 @@ class ImportFlow(QObject):
         if self.progress is None or self.window.bridge.job_name != IMPORT_JOB:
             return
         from engine.events import Progress  # numpy comes with it: not at start-up
+
         last = next((e for e in reversed(events) if isinstance(e, Progress)), None)
         if last is not None:
             self.progress.update_progress(last)

@@ -64,6 +64,15 @@ def take(outdir: Path, task: str = "classification") -> list[Path]:
     _wait(app, 0.3)
     save(window, "start_page.png")
 
+    from gui.start_page import NewProjectDialog
+
+    dlg = NewProjectDialog(window, name="flowers")
+    dlg.show()
+    _wait(app, 0.3)
+    save(dlg, "new_project_dialog.png")
+    dlg.close()
+    save(_import_report(window, Path(tmp)), "import_report.png")
+
     window.open_demo(task)
     if not _wait(app, 120, lambda: window.project is not None or any(window.last_message)):
         window.close()
@@ -82,6 +91,29 @@ def take(outdir: Path, task: str = "classification") -> list[Path]:
     window.close()
     app.processEvents()
     return saved
+
+
+def _import_report(window, tmp: Path):
+    """A real import (two images, one broken file, one duplicate) shown in the report dialog."""
+    from PIL import Image
+
+    from engine.importers import import_paths
+    from engine.project import Project
+    from gui.import_flow import ImportReportDialog
+
+    src = tmp / "holiday"
+    src.mkdir()
+    for i, colour in enumerate(("#d04040", "#40a060")):
+        Image.new("RGB", (32, 32), colour).save(src / f"beach_{i}.jpg")
+    (src / "beach_copy.jpg").write_bytes((src / "beach_0.jpg").read_bytes())
+    (src / "notes.jpg").write_bytes(b"not an image")
+    with Project.create(tmp / "scratch", "classification") as project:
+        report = import_paths(project, [src])
+    dlg = ImportReportDialog(window, report)
+    dlg.resize(640, 360)
+    dlg.show()
+    window.repaint()
+    return dlg
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,3 +181,73 @@ def test_drop_on_start_page_can_be_declined(window, tmp_path, monkeypatch):
     monkeypatch.setattr(start_page.NewProjectDialog, "exec", lambda d: QDialog.DialogCode.Rejected)
     assert window.imports.offer_project_from([str(tmp_path / "x")]) is False
     assert window.project is None and not window.bridge.busy
+
+
+def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
+    from gui.import_dialogs import CsvImportDialog, RegexImportDialog
+
+    w = opened
+    src = tmp_path / "named"
+    for i, name in enumerate(["apple_1.png", "apple_2.png", "pear_3.png"]):
+        write_images(src, 1, start=i)[0].rename(src / name)
+
+    rx = RegexImportDialog(w, w.project)
+    qtbot.addWidget(rx)
+    rx.dir_row.edit.setText(str(src))
+    rx.pattern.setText("([a-z")
+    assert "not a valid regular expression" in rx.preview.text()
+    rx.pattern.setText(r"^(\w+?)_\d+")
+    assert "3 of 3 files match; 2 labels" in rx.preview.text()
+    assert rx.buttons.buttons()[0].isEnabled()
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        w.imports.start("Importing", "import_regex", *rx.args())
+    assert w.project.counts().per_class == {"apple": 2, "pear": 1}
+
+    csv_dir = tmp_path / "csv"
+    write_images(csv_dir, 2, start=20)
+    (csv_dir / "labels.csv").write_text("file\npic_020.png\n")
+    dlg = CsvImportDialog(w, w.project)
+    qtbot.addWidget(dlg)
+    dlg.csv_row.edit.setText(str(csv_dir / "labels.csv"))
+    assert dlg.dir_row.edit.text() == str(csv_dir)  # the CSV's folder is the default
+    assert "at least two columns" in dlg.preview.text()
+    assert not dlg.buttons.buttons()[0].isEnabled()
+    (csv_dir / "labels.csv").write_text("file,label\npic_020.png,pear\npic_021.png,plum\n")
+    dlg.refresh()
+    assert dlg.buttons.buttons()[0].isEnabled()
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        w.imports.start("Importing", "import_csv", *dlg.args(), **dlg.kwargs())
+    assert w.project.counts().per_class == {"apple": 2, "pear": 2, "plum": 1}
+
+
+def test_segmentation_dialog_finds_masks_and_imports(window, tmp_path, qtbot):
+    from gui.import_dialogs import SegmentationImportDialog
+
+    window.create_project(tmp_path / "seg", "segmentation")
+    write_images(tmp_path / "data" / "images", 2, size=16)
+    (tmp_path / "data" / "masks").mkdir()
+    for i in range(2):
+        mask = np.zeros((16, 16), np.uint8)
+        mask[4:12, 4:12] = 1
+        Image.fromarray(mask, "L").save(tmp_path / "data" / "masks" / f"pic_{i:03d}.png")
+    (tmp_path / "data" / "codes.txt").write_text("background\nblob\n")
+    dlg = SegmentationImportDialog(window, window.project)
+    qtbot.addWidget(dlg)
+    dlg.images_row.edit.setText(str(tmp_path / "data" / "images"))
+    assert dlg.masks_row.edit.text() == str(tmp_path / "data" / "masks")
+    assert dlg.codes_row.edit.text() == str(tmp_path / "data" / "codes.txt")
+    assert "2 images have a mask" in dlg.preview.text()
+    with qtbot.waitSignal(window.bridge.finished, timeout=30000):
+        window.imports.start("Importing", "import_segmentation", *dlg.args())
+    p = window.project
+    assert p.count() == 2 and p.class_names() == ["background", "blob"]
+    assert all(r.mask for r in p.images())
+
+
+def test_failed_import_is_reported_not_raised(opened, tmp_path, qtbot):
+    w = opened  # a classification project cannot take masks: the engine says why
+    with qtbot.waitSignal(w.bridge.failed, timeout=30000):
+        w.imports.start("Importing", "import_segmentation", tmp_path, tmp_path)
+    title, text = w.last_message
+    assert title == "The import stopped" and "segmentation" in text
+    assert w.imports.progress is None

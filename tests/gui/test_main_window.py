@@ -176,3 +176,12 @@ def test_close_during_a_job_asks_then_cancels(window, qtbot):
     assert not window.bridge._worker.isRunning()
     assert time.monotonic() - t0 < 5
     assert settings.get("window/main/geometry") is not None
+
+
+def test_torch_warm_up_runs_in_the_background():
+    from gui.app import warm_up_torch
+
+    thread = warm_up_torch()
+    assert thread.daemon and thread is warm_up_torch()  # once per process
+    thread.join(120)
+    assert not thread.is_alive() and "torchvision" in sys.modules
