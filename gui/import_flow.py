@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.import_dialogs import CsvImportDialog, RegexImportDialog, SegmentationImportDialog
 from gui.start_page import NewProjectDialog
 
 if TYPE_CHECKING:
@@ -283,6 +282,8 @@ class ImportFlow(QObject):
     def import_csv_dialog(self) -> None:
         if self.window.project is None:
             return
+        from gui.import_dialogs import CsvImportDialog  # loaded on first use: not at start-up
+
         dlg = CsvImportDialog(self.window, self.window.project)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.start("Importing images and CSV labels", "import_csv", *dlg.args(), **dlg.kwargs())
@@ -291,6 +292,8 @@ class ImportFlow(QObject):
     def import_regex_dialog(self) -> None:
         if self.window.project is None:
             return
+        from gui.import_dialogs import RegexImportDialog  # loaded on first use: not at start-up
+
         dlg = RegexImportDialog(self.window, self.window.project)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.start("Importing images labeled by file name", "import_regex", *dlg.args())
@@ -299,6 +302,10 @@ class ImportFlow(QObject):
     def import_segmentation_dialog(self) -> None:
         if self.window.project is None:
             return
+        from gui.import_dialogs import (
+            SegmentationImportDialog,
+        )  # loaded on first use: not at start-up
+
         dlg = SegmentationImportDialog(self.window, self.window.project)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.start("Importing images and masks", "import_segmentation", *dlg.args())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -18,11 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.project import NewerVersionError, Project, ProjectError
 from gui import settings
 from gui.bridge import EngineBridge
 from gui.import_flow import ImportFlow, local_paths
 from gui.start_page import TASK_TEXTS, NewProjectDialog, StartPage
+
+if TYPE_CHECKING:
+    from engine.project import Project
 
 APP_NAME = "Topdown"
 DEMO_JOB = "demo"
@@ -213,6 +216,8 @@ class MainWindow(QMainWindow):
         self.create_project(dlg.path, dlg.task, dlg.targets)
 
     def create_project(self, path: Path, task: str, targets: list[str] | None = None) -> bool:
+        from engine.project import Project, ProjectError
+
         try:
             project = Project.create(path, task, targets=targets or ())
         except ProjectError as e:
@@ -230,6 +235,8 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def open_project(self, path: str) -> bool:
         """Open a project folder; errors (newer version, not a project) become a message."""
+        from engine.project import NewerVersionError, Project, ProjectError
+
         try:
             project = Project.open(path)
         except NewerVersionError as e:
