@@ -197,8 +197,11 @@ class ImportFlow(QObject):
 
     # ------------------------------------------------------------------ entry points
     def handle_drop(self, paths: list[str]) -> None:
-        """A drop anywhere on the window: import into the open project, or offer a new one."""
-        if self.window.project is None:
+        """A drop anywhere on the window: a project folder opens; other files and folders are
+        imported into the open project, or offered as the start of a new one."""
+        if len(paths) == 1 and (Path(paths[0]) / "project.json").is_file():
+            self.window.open_project(paths[0])
+        elif self.window.project is None:
             self.offer_project_from(paths)
         else:
             self.start("Importing images", "import_paths", list(paths))

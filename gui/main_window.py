@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recents = settings.recent_projects()
         for path in recents:
-            act = self.recent_menu.addAction(path)
+            act = self.recent_menu.addAction(f"{Path(path).name}   {path}")
             act.setEnabled(Path(path, "project.json").is_file())
             act.triggered.connect(lambda _=False, p=path: self.open_project(p))
         if not recents:

@@ -251,3 +251,10 @@ def test_failed_import_is_reported_not_raised(opened, tmp_path, qtbot):
     title, text = w.last_message
     assert title == "The import stopped" and "segmentation" in text
     assert w.imports.progress is None
+
+
+def test_dropping_a_project_folder_opens_it(window, tmp_path, qtbot):
+    Project.create(tmp_path / "existing", "multilabel").close()
+    assert drop(window, [tmp_path / "existing"])
+    qtbot.waitUntil(lambda: window.project is not None, timeout=5000)
+    assert window.project.task == "multilabel" and window.project.count() == 0
