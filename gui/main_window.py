@@ -29,6 +29,14 @@ if TYPE_CHECKING:
 
 APP_NAME = "Topdown"
 DEMO_JOB = "demo"
+JOB_TEXTS = {  # what the status bar says while a job runs
+    "import": "Importing images…",
+    DEMO_JOB: "Making the demo project…",
+    "train": "Training…",
+    "lr_find": "Finding a learning rate…",
+    "predict": "Predicting…",
+    "predict_folder": "Predicting a folder…",
+}
 
 
 class _ProjectNotifier(QObject):
@@ -380,7 +388,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_job_started(self, name: str) -> None:
-        self.job_label.setText(f"Working: {name}…")
+        self.job_label.setText(JOB_TEXTS.get(name, f"Working: {name}…"))
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
