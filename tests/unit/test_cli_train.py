@@ -1,0 +1,61 @@
+"""`python main.py train PROJECT ...`: trains, prints an epoch table, saves the model; errors are
+one clear line with exit status 1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from engine.cli import run
+from tests.unit.trainproj import make_project
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ["--arch", "mobilenet_v3_small", "--weights", "none", "--epochs", "1",
+        "--freeze-epochs", "1", "--lr", "0.001", "--image-size", "32", "--batch-size", "8",
+        "--device", "cpu"]  # fmt: skip
+
+
+def test_cli_train_prints_table_and_saves_model(tmp_path, capsys):
+    project = make_project(tmp_path / "p", "classification", n=24)
+    project.close()
+    code = run(["train", str(tmp_path / "p"), *FAST, "--seed", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(i for i, ln in enumerate(lines) if "train_loss" in ln)
+    assert "valid_loss" in lines[header] and "accuracy" in lines[header]
+    assert lines[header + 1].split()[0] == "0" and lines[header + 2].split()[0] == "1"
+    assert "Model saved to" in out and "best.pt" in out
+    assert "ETA" in err and "\r" in err  # one updating progress line on stderr
+    ck = torch.load(tmp_path / "p" / "models" / "best.pt", weights_only=True)
+    assert ck["arch"] == "mobilenet_v3_small" and ck["config"]["seed"] == 3
+
+
+def test_cli_train_errors_are_one_line_exit_1(tmp_path, capsys):
+    assert run(["train", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err
+    assert "not a Topdown project" in err and "Traceback" not in err
+
+    project = make_project(tmp_path / "p", "classification", n=16, classes=("red",))
+    project.close()
+    assert run(["train", str(tmp_path / "p"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert "one class" in err and "Traceback" not in err
+
+    assert run(["train", str(tmp_path / "p"), "--lr", "fast"]) == 1
+    assert "--lr" in capsys.readouterr().err
+    assert run(["train", str(tmp_path / "p"), "--arch", "unet_resnet18"]) == 1
+    assert "does not fit" in capsys.readouterr().err
+
+
+def test_main_py_train_resume_without_run_exits_1(tmp_path):
+    make_project(tmp_path / "p", "classification", n=16).close()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "train", str(tmp_path / "p"), "--resume", *FAST],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "no interrupted run to resume" in proc.stderr and "Traceback" not in proc.stderr
