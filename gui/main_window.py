@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         sp.open_requested.connect(self.choose_project)
         sp.recent_requested.connect(self.open_project)
         if not settings.restore_geometry(self):
-            self.resize(1280, 800)
+            avail = self.screen().availableGeometry()
+            self.resize(min(1280, avail.width()), min(800, avail.height()))
         self._update_actions()
         self.update_status()
 
