@@ -2,7 +2,7 @@
 
 pyqtgraph takes seconds to import, so it is imported inside the constructors: the pages build
 these widgets on first use, never at start-up. Curves are created once and refreshed with
-`setData` by a timer at most ~6 times a second, however fast the events arrive.
+`setData` by a timer, one plot per tick (~6 ticks a second), however fast the events arrive.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class TrainPlots(QWidget):
         lay.addWidget(split)
         self._timer = QTimer(self)
         self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._step)
         self.reset()
 
     # ---------------------------------------------------------------- data in
@@ -157,7 +157,7 @@ class TrainPlots(QWidget):
         names = start.metric_names if start else ()
         for i, name in enumerate(names):
             self._add_metric_curve(name, i)
-        self._dirty = True
+        self._dirty: set[str] = {"loss", "lr", "metric"}
         self.flush()
 
     def _add_metric_curve(self, name: str, i: int):
@@ -181,7 +181,7 @@ class TrainPlots(QWidget):
         n = len(self._loss)
         self._smooth_avg = SMOOTH_BETA * self._smooth_avg + (1 - SMOOTH_BETA) * e.loss
         self._smoothed.append(self._smooth_avg / (1 - SMOOTH_BETA**n))
-        self._schedule()
+        self._schedule("loss", "lr")
 
     def add_epoch(self, e: EpochEnd) -> None:
         self._ex.append(e.epoch + 1.0)
@@ -191,29 +191,44 @@ class TrainPlots(QWidget):
                 self._add_metric_curve(name, len(self.metric_curves))
                 self._metrics[name] = [math.nan] * (len(self._ex) - 1)
             self._metrics[name].append(value)
-        self._schedule()
+        self._schedule("loss", "metric")
 
-    def _schedule(self) -> None:
-        self._dirty = True
+    def _schedule(self, *plots: str) -> None:
+        self._dirty.update(plots)
         if not self._timer.isActive():
             self._timer.start()
 
     # ---------------------------------------------------------------- drawing
-    def flush(self) -> None:
-        """Push the collected points into the curves (called by the redraw timer)."""
-        self._timer.stop()
+    def _step(self) -> None:
+        """Redraw one stale plot per timer tick: a repaint of all three at once would keep
+        the GUI thread busy for 60-200 ms on a loaded CPU; one at a time stays short."""
+        for name in ("loss", "metric", "lr"):
+            if name in self._dirty:
+                self._push(name)
+                break
         if not self._dirty:
-            return
-        self._dirty = False
+            self._timer.stop()
+
+    def flush(self) -> None:
+        """Push every collected point into the curves now (end of a run, tests)."""
+        self._timer.stop()
+        for name in list(self._dirty):
+            self._push(name)
+
+    def _push(self, name: str) -> None:
+        self._dirty.discard(name)
         bx = np.asarray(self._bx, dtype=float)
-        self.raw_curve.setData(bx, np.asarray(self._loss, dtype=float))
-        self.smooth_curve.setData(bx, np.asarray(self._smoothed, dtype=float))
-        self.lr_curve.setData(bx, np.asarray(self._lr, dtype=float))
         ex = np.asarray(self._ex, dtype=float)
-        self.valid_curve.setData(ex, np.asarray(self._valid, dtype=float))
-        for name, curve in self.metric_curves.items():
-            ys = np.asarray(self._metrics.get(name, []), dtype=float)
-            curve.setData(ex[: len(ys)], ys)
+        if name == "loss":
+            self.raw_curve.setData(bx, np.asarray(self._loss, dtype=float))
+            self.smooth_curve.setData(bx, np.asarray(self._smoothed, dtype=float))
+            self.valid_curve.setData(ex, np.asarray(self._valid, dtype=float))
+        elif name == "lr":
+            self.lr_curve.setData(bx, np.asarray(self._lr, dtype=float))
+        else:
+            for metric, curve in self.metric_curves.items():
+                ys = np.asarray(self._metrics.get(metric, []), dtype=float)
+                curve.setData(ex[: len(ys)], ys)
 
     @property
     def n_batches(self) -> int:
