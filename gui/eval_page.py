@@ -38,7 +38,7 @@ def _fmt(v) -> str:
     if isinstance(v, list | tuple):
         return ", ".join(_fmt(x) for x in v) or "—"
     if isinstance(v, float):
-        return f"{v:.3g}"
+        return f"{v:.3f}" if 0 <= v <= 1 else f"{v:.3g}"
     return str(v)
 
 
@@ -121,7 +121,10 @@ class EvaluatePage(QWidget):
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.items.setIconSize(QPixmap(56, 56).size())
         self.items.verticalHeader().setDefaultSectionSize(60)
-        self.items.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.items.horizontalHeader()
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.items.setToolTip(tip("top_losses") + "<br>Keys 1-9 set the label of the image.")
         self.items.itemSelectionChanged.connect(self._selected)
         self.items.installEventFilter(self)
@@ -390,13 +393,15 @@ class EvaluatePage(QWidget):
         pred = self.evaluation.masks().get(image_id)
         if rec is None or pred is None:
             return
-        colors = [c.color for c in self.project.classes()]
+        classes = self.project.classes()
+        colors = [c.color for c in classes]
+        hidden = {i for i, c in enumerate(classes) if c.name == "background"}
         try:
             image = np.asarray(load_rgb(self.project.abspath(rec.file)))
         except BadImage as e:
             self.detail_title.setText(str(e))
             return
-        self.pred_view.set_array(blend(image, pred, colors, 0.55, hidden={0}))
+        self.pred_view.set_array(blend(image, pred, colors, 0.7, hidden))
         truth = None
         if rec.mask:
             try:
@@ -404,7 +409,7 @@ class EvaluatePage(QWidget):
             except (BadImage, OSError, ValueError):
                 truth = None
         self.truth_view.set_array(
-            blend(image, truth, colors, 0.55, hidden={0}) if truth is not None else image
+            blend(image, truth, colors, 0.7, hidden) if truth is not None else image
         )
         self.detail_title.setText(f"{rec.name}: per-class IoU over all validation images below")
 

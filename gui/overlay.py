@@ -108,7 +108,7 @@ class ScaledImage(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.setStyleSheet("QLabel{background:#20242a;color:#ccc;border-radius:4px;}")
+        self.setStyleSheet("QLabel{background:#dfe3e8;color:#555;border-radius:4px;}")
 
     def set_array(self, array: np.ndarray | None) -> None:
         self.array = array

@@ -89,7 +89,7 @@ class PredictPage(QWidget):
         self.bars.setContentsMargins(0, 0, 0, 0)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
-        self.opacity.setValue(55)
+        self.opacity.setValue(70)
         self.opacity.valueChanged.connect(self._redraw)
         self.opacity_label = QLabel("Overlay opacity")
         self.legend = ClassLegend()

@@ -372,8 +372,13 @@ class TrainPage(QWidget):
                     f"{len(self.skipped)} image(s) skipped, training goes on. Last: {e.path}: "
                     f"{e.reason}"
                 )
-            elif isinstance(e, Progress) and e.text:
-                self.status.setText(e.text)
+            elif isinstance(e, Progress):
+                if e.total > 0:  # e.g. the LR finder's sweep before the first epoch
+                    self.progress.setRange(0, e.total)
+                    self.progress.setValue(min(e.done, e.total))
+                    self.progress.setFormat(f"{e.text or 'Working'}: {e.done}/{e.total}")
+                elif e.text:
+                    self.status.setText(e.text)
         if last_batch is not None:
             self._show_batch(last_batch)
 

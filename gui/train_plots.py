@@ -49,6 +49,8 @@ def _plot(pg, title: str, left: str, bottom: str):
     item.showGrid(x=True, y=True, alpha=0.25)
     item.setDownsampling(mode="peak")
     item.setClipToView(True)
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).enableAutoSIPrefix(False)  # no "(x0.001)" on a 0-1 metric
     w.setMinimumHeight(120)
     return w
 
@@ -99,8 +101,8 @@ class TrainPlots(QWidget):
         self.loss_plot = _plot(pg, "Loss (lower is better)", "loss", "epoch")
         self.metric_plot = _plot(pg, "Metric on the validation images", "metric", "epoch")
         self.lr_plot = _plot(pg, "Learning rate", "lr", "epoch")
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.metric_plot.addLegend(offset=(-10, 10))
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(255, 255, 255, 215))
         self.raw_curve = self.loss_plot.plot(
             pen=pg.mkPen(31, 119, 180, 70), name="train loss (each batch)"
         )

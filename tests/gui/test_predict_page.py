@@ -28,7 +28,10 @@ def trained(tmp_path_factory):
     """Tiny trained projects, one per task used here (trained once for the module)."""
     root = tmp_path_factory.mktemp("trained")
     out = {}
-    for task, arch in (("classification", "resnet18"), ("segmentation", "lraspp_mobilenet_v3_large")):
+    for task, arch in (
+        ("classification", "resnet18"),
+        ("segmentation", "lraspp_mobilenet_v3_large"),
+    ):
         p = make_project(root / task, task, n=12)
         train(p, tiny_config(arch=arch, batch_size=4, freeze_epochs=0))
         p.close()

@@ -156,3 +156,38 @@ def test_lr_finder_shows_curve_and_suggestion(qtbot, page, bridge):
     assert suggestion and 1e-7 < suggestion < 10
     qtbot.mouseClick(page.use_lr_button, Qt.MouseButton.LeftButton)
     assert page.settings.config().lr == pytest.approx(float(f"{suggestion:.3g}"))
+
+
+def test_stop_keeps_last_checkpoint(qtbot, page, bridge, project):
+    _tiny_settings(page)
+    page.settings.epochs.setValue(20)
+    qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.plots is not None and page.plots.n_batches > 0, timeout=60000)
+    with qtbot.waitSignal(bridge.finished, timeout=60000) as done:
+        qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+    assert done.args[1].cancelled
+    assert "Stopped" in page.status.text()
+    assert (project.path / "models" / "last.pt").is_file()
+
+
+def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):
+    from gui.main_window import MainWindow
+
+    folder = tmp_path / "demo"
+    create_demo_project(folder, "classification", n=16, size=32).close()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_project(str(folder))
+    page = next(p for p in window.pages if isinstance(p, TrainPage))
+    window.tabs.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.settings.arch.count() > 1, timeout=60000)
+    _tiny_settings(page)
+    page.settings.epochs.setValue(20)
+    qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.plots.n_batches > 0, timeout=60000)
+    asked = []
+    monkeypatch.setattr(window, "ask", lambda *a: asked.append(a) or True)
+    window.close()
+    assert asked and not window.isVisible()
+    assert (folder / "models" / "last.pt").is_file()
