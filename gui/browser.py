@@ -314,7 +314,7 @@ class ImageBrowser(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(300)
+        self.setBatchSize(1000)
         self.setWrapping(True)
         self.setSpacing(6)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -449,9 +449,10 @@ class DataPage(QWidget):
         menu.addAction("Re-split automatically…", self.resplit)
         return menu
 
-    def _context_menu(self, pos: QPoint) -> None:
+    def build_context_menu(self) -> QMenu | None:
+        """The grid's right-click menu for the current selection."""
         if self.project is None:
-            return
+            return None
         menu = QMenu(self)
         if self.selected_ids():
             menu.addAction("Open", self.open_viewer)
@@ -463,7 +464,12 @@ class DataPage(QWidget):
                 menu.addAction("Unlabel\t0", self.unlabel_selected)
             menu.addSeparator()
         self._split_menu(menu)
-        menu.exec(self.browser.viewport().mapToGlobal(pos))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.build_context_menu()
+        if menu is not None:
+            menu.exec(self.browser.viewport().mapToGlobal(pos))
 
 
 def _main(argv: list[str]) -> int:
