@@ -6,7 +6,7 @@ the page listens to the project's change events and updates the grid rows in pla
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -423,6 +423,10 @@ class DataPage(QWidget):
         index = index if index is not None else self.browser.currentIndex()
         if self.project is None or not index.isValid():
             return
+        if self.browser.currentIndex() != index:  # Left/Right in the viewer step from here
+            self.browser.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
         self.viewer.show_record(self.model.record(index.row()))
         if not self.viewer.isVisible():
             self.viewer.show()
