@@ -304,7 +304,7 @@ class PredictPage(QWidget):
             self._show_seg_controls(True)
             top = sorted(pred.class_fractions.items(), key=lambda kv: -kv[1])
             self.headline.setText("<b>Share of the image per class</b>")
-            self._set_bars(top)
+            self._set_bars(top, colors=dict(zip(names, self._colors(names), strict=False)))
             self._redraw()
             return
         self.view.set_array(self._image)
@@ -322,7 +322,13 @@ class PredictPage(QWidget):
             self.headline.setText(f"<b>{pred.label}</b> — {pred.probs.get(pred.label, 0):.0%}")
             self._set_bars(probs[:5], highlight={pred.label})
 
-    def _set_bars(self, rows: list[tuple[str, float]], highlight: set | frozenset = frozenset()):
+    def _set_bars(
+        self,
+        rows: list[tuple[str, float]],
+        highlight: set | frozenset = frozenset(),
+        colors: dict[str, str] | None = None,
+    ) -> None:
+        """One labelled probability (or share) bar per row; highlighted or class-coloured."""
         while self.bars.count():
             w = self.bars.takeAt(0).widget()
             if w is not None:
@@ -334,8 +340,9 @@ class PredictPage(QWidget):
             bar.setValue(int(round(p * 1000)))
             bar.setFormat(f"{p:.1%}")
             bar.setMaximumHeight(18)
-            if name in highlight:
-                bar.setStyleSheet("QProgressBar::chunk{background:#2e7d32;}")
+            color = (colors or {}).get(name) or ("#2e7d32" if name in highlight else None)
+            if color:
+                bar.setStyleSheet(f"QProgressBar::chunk{{background:{color};}}")
             self.bars.addWidget(QLabel(name), r, 0)
             self.bars.addWidget(bar, r, 1)
             self.bar_values[name] = bar.value()

@@ -240,7 +240,9 @@ class TrainPage(QWidget):
         if isinstance(result, Exception):
             self.status.setText(f"Could not load the list of networks: {result}")
             return
-        archs, device, online = result
+        task, archs, device, online = result
+        if self.project is None or self.project.task != task:
+            return  # an answer for a project that is no longer shown
         self.settings.online = online
         self.settings.set_engine_info(archs, device)
         if not self.running:
@@ -491,4 +493,4 @@ def _engine_info(task: str):
     from engine.devices import describe_device
     from engine.models import architectures_for
 
-    return architectures_for(task), describe_device("auto"), _online()
+    return task, architectures_for(task), describe_device("auto"), _online()
