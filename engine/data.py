@@ -3,9 +3,9 @@
 `prepare_data(project, config)` turns a project into a `DataSpec` (items of the train and valid
 splits, class names, regression target statistics) or raises `TrainingError` naming the problem.
 `ImageDataset` yields uint8 CHW tensors of a fixed size; decoded, resized images are kept in RAM
-(`RamCache`) so epochs after the first skip JPEG decoding. Per-sample augmentation (random
-resized crop, flip) runs here with torchvision `transforms.v2`; rotation and colour jitter run on
-whole batches on the device (engine.augment), where they cost a fraction of per-image calls.
+(`RamCache`) so epochs after the first skip JPEG decoding. Augmentation (random resized crop,
+flip, rotation, colour jitter) runs on whole batches on the device (engine.augment), where it
+costs a fraction of per-image transforms; images and masks go through the same warp.
 
 Images are squished to a square (no cropping), at training and at prediction time alike, so
 segmentation masks keep every pixel. Classes and collate are module-level (spawn-safe).
@@ -14,15 +14,12 @@ segmentation masks keep every pixel. Classes and collate are module-level (spawn
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
-from torchvision import tv_tensors
-from torchvision.transforms.v2 import functional as F
 
 from engine.imaging import BadImage, load_mask, load_rgb
 from engine.project import IGNORE_INDEX
@@ -189,8 +186,9 @@ def _pil_to_tensor(im: Image.Image) -> torch.Tensor:
 class ImageDataset(Dataset):
     """Items of one split as (uint8 image CHW, target, index); a bad file gives a skip marker.
 
-    Train: cached at CACHE_OVERSIZE x size, then random resized crop + flip to size x size.
-    Valid: squished to size x size. Regression targets come out normalised by (mean, std).
+    Train: squares of CACHE_OVERSIZE x size (crop on) for engine.augment's batch warp to crop,
+    flip and rotate to size x size. Valid: squished to size x size. Regression targets come
+    out normalised by (mean, std).
     """
 
     def __init__(self, spec: DataSpec, split: str, size: int, config, train: bool):
@@ -199,7 +197,6 @@ class ImageDataset(Dataset):
         self.size = int(size)
         self.train = train
         self.crop = bool(config.resized_crop) and train
-        self.flip = bool(config.flip) and train
         self.base = round(self.size * CACHE_OVERSIZE) if self.crop else self.size
         self.cache = RamCache(config.cache_mb / (2 if split == "train" else 4))
         self.mean = np.asarray(spec.target_mean or [0.0], np.float32)
@@ -231,19 +228,7 @@ class ImageDataset(Dataset):
             return ("skip", e.path, e.reason, idx)
         except OSError as e:
             return ("skip", item.path, f"cannot be read ({e.strerror or e})", idx)
-        img = tv_tensors.Image(img)
-        if mask is not None:
-            mask = tv_tensors.Mask(mask)
-        if self.crop:
-            i, j, h, w = _crop_params(self.base, self.base)
-            img = F.resized_crop(img, i, j, h, w, [self.size, self.size], antialias=True)
-            if mask is not None:
-                mask = F.resized_crop(mask, i, j, h, w, [self.size, self.size])
-        if self.flip and random.random() < 0.5:
-            img = F.horizontal_flip(img)
-            if mask is not None:
-                mask = F.horizontal_flip(mask)
-        return img.as_subclass(torch.Tensor), self._target(item, mask), idx
+        return img, self._target(item, mask), idx
 
     def _target(self, item: Item, mask):
         if self.task == "classification":
@@ -252,21 +237,7 @@ class ImageDataset(Dataset):
             return torch.from_numpy(item.target)
         if self.task == "regression":
             return torch.from_numpy((item.target - self.mean) / self.std)
-        return mask.as_subclass(torch.Tensor).long()
-
-
-def _crop_params(h: int, w: int, scale=(0.35, 1.0), ratio=(3 / 4, 4 / 3)) -> tuple:
-    """RandomResizedCrop's sampling (torchvision), without the per-call transform overhead."""
-    area = h * w
-    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
-    for _ in range(10):
-        target = area * random.uniform(*scale)
-        ar = math.exp(random.uniform(*log_ratio))
-        cw = int(round(math.sqrt(target * ar)))
-        ch = int(round(math.sqrt(target / ar)))
-        if 0 < cw <= w and 0 < ch <= h:
-            return random.randint(0, h - ch), random.randint(0, w - cw), ch, cw
-    return 0, 0, h, w
+        return mask.long()
 
 
 def collate(samples: list) -> tuple:

@@ -77,6 +77,9 @@ def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
         bundle.mean,
         bundle.std,
         channels_last,
+        size=config.image_size,
+        crop=config.resized_crop,
+        flip=config.flip,
         rotate=config.rotate,
         color=config.color_jitter,
     )

@@ -33,17 +33,25 @@ def test_regression_targets_normalised_with_train_statistics(tmp_path):
     assert abs(ys.mean()) < 1e-4 and abs(ys.std() - 1) < 1e-3
 
 
-def test_train_samples_are_augmented_images_and_masks_stay_aligned(tmp_path):
+def test_augmentation_keeps_masks_aligned_with_images(tmp_path):
     project = make_project(tmp_path / "p", "segmentation", n=12)
-    spec = prepare_data(project, tiny_config())
-    ds = ImageDataset(spec, "train", 32, tiny_config(), train=True)
-    for i in range(len(ds)):
-        img, mask, idx = ds[i]
-        assert img.dtype == torch.uint8 and img.shape == (3, 32, 32) and idx == i
-        assert mask.shape == (32, 32) and set(mask.unique().tolist()) <= {0, 1, 255}
-        square = mask == 1  # bright pixels in the image where the mask says "square"
-        if square.sum() > 4:
-            assert img[:, square].float().mean() > img[:, mask == 0].float().mean() + 80
+    cfg = tiny_config(rotate=True)
+    spec = prepare_data(project, cfg)
+    ds = ImageDataset(spec, "train", 32, cfg, train=True)
+    img, mask, idx = ds[0]
+    assert img.dtype == torch.uint8 and img.shape == (3, 40, 40) and mask.shape == (40, 40)
+    x, y, _, _ = collate([ds[i] for i in range(len(ds))])
+    prep = BatchPrep(torch.device("cpu"), (0, 0, 0), (1 / 255,) * 3, False, size=32,
+                     crop=True, flip=True, rotate=True)  # fmt: skip
+    torch.manual_seed(1)
+    out, m = prep(x, y, train=True)
+    assert out.shape == (len(ds), 3, 32, 32) and m.shape == (len(ds), 32, 32)
+    assert set(m.unique().tolist()) <= {0, 1, 255}
+    bright = out[:, 0] > 125  # the square is bright (220), the background dark (30)
+    labeled = m != 255
+    agree = (bright == (m == 1))[labeled].float().mean()
+    assert agree > 0.95  # only edge pixels may differ after interpolation
+    assert not torch.equal(out, prep(x, y, train=True)[0])  # random per call
 
 
 def test_valid_is_resized_only_and_deterministic(tmp_path):
@@ -92,6 +100,7 @@ def test_rotation_moves_masks_with_images_and_fills_corners_with_ignore():
     x[:, :, 8:24, 8:24] = 1.0
     mask = (x[:, 0] > 0.5).long()
     rx, rm = rotate_batch(x, mask, max_deg=10, p=1.0)
+    assert rm.shape == mask.shape and rx.shape == x.shape
     assert set(rm.unique().tolist()) <= {0, 1, 255}
     agree = ((rx[:, 0] > 0.5).long() == rm)[rm != 255].float().mean()
     assert agree > 0.97 and not torch.equal(rx, x)
