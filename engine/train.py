@@ -199,8 +199,10 @@ def train(
     run = _setup(project, config, callbacks, control)
     try:
         return _fit(project, config, run, callbacks, control, resume_ck)
-    except Cancelled:
-        raise  # only before fitting (LR finder): nothing to save
+    except Cancelled:  # before the first epoch (LR finder): nothing trained, nothing to save
+        end = FitEnd(0, -1, None, "", True, [])
+        emit(callbacks, "on_fit_end", end)
+        return end
     except TrainingError as e:
         emit(callbacks, "on_exception", e)
         raise
@@ -234,6 +236,12 @@ def _fit(project, config, run: _Run, callbacks, control, resume_ck) -> FitEnd:
         history = list(resume_ck.get("history", []))
         best, best_epoch = resume_ck.get("best_metric"), int(resume_ck.get("best_epoch", -1))
         lr = float(resume_ck["lr_used"])
+        if list(resume_ck.get("class_names", [])) != list(spec.class_names) or (
+            resume_ck.get("n_outputs") != spec.n_outputs
+        ):
+            raise TrainingError(
+                "The project's classes changed since the interrupted run; start a new run."
+            )
         ck.load_model_state(
             bundle,
             resume_ck["model_state"],

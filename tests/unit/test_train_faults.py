@@ -190,3 +190,21 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
     assert (project.path / "models" / "evaluation.json").is_file()
     with pytest.raises(TrainingError, match="already finished"):
         train(project, cfg, [], RunControl(), resume=True)
+
+
+def test_cancel_during_lr_finder_returns_cancelled(tmp_path, monkeypatch):
+    import engine.train as train_mod
+
+    monkeypatch.setattr(train_mod, "LR_FIND_ITERS", 50)
+    project = make_project(tmp_path / "p", "classification", n=16)
+    control, rec = RunControl(), Recorder()
+
+    class CancelEarly:
+        def on_progress(self, ev):
+            if ev.done == 2:
+                control.cancel()
+
+    end = train(project, _cfg(lr=None), [rec, CancelEarly()], control)
+    assert end.cancelled and end.epochs_done == 0 and end.checkpoint == ""
+    assert len(rec.get("on_progress")) == 2 and rec.get("on_fit_end") == [end]
+    assert not rec.get("on_fit_start")
