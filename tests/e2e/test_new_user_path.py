@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QItemSelectionModel, QPointF, Qt, QUrl
+from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -26,9 +26,9 @@ def write_unlabeled(folder: Path, n: int) -> None:
 
 def send_drag(target, pos, mime) -> bool:
     """Enter, move and drop `mime` at `pos` on `target`, as Qt delivers a real drag."""
-    p = QPointF(pos)
-    for ev in (QDragEnterEvent(p, COPY, mime, BUTTONS, MODS),
-               QDragMoveEvent(p, COPY, mime, BUTTONS, MODS)):  # fmt: skip
+    p, ip = QPointF(pos), QPoint(int(pos.x()), int(pos.y()))
+    for ev in (QDragEnterEvent(ip, COPY, mime, BUTTONS, MODS),
+               QDragMoveEvent(ip, COPY, mime, BUTTONS, MODS)):  # fmt: skip
         QApplication.sendEvent(target, ev)
         if not ev.isAccepted():
             return False

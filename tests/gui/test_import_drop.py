@@ -42,7 +42,7 @@ def drop(window, paths, target=None) -> bool:
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    enter = QDragEnterEvent(QPointF(pos), action, mime, buttons, mods)
+    enter = QDragEnterEvent(QPoint(pos), action, mime, buttons, mods)
     QApplication.sendEvent(target, enter)
     if not enter.isAccepted():
         return False
@@ -108,7 +108,7 @@ def test_drop_single_files_and_ignore_non_file_urls(opened, tmp_path, qtbot):
 
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.com/cat.jpg")])
-    enter = QDragEnterEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
     QApplication.sendEvent(w, enter)
     assert not enter.isAccepted()
