@@ -30,7 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--image-size", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
-    p.add_argument("--resume", action="store_true", help="continue the run in models/last.pt")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in models/last.pt, with that run's settings",
+    )
     p.add_argument("--seed", type=int)
     p.set_defaults(func=run)
 

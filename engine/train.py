@@ -46,6 +46,8 @@ def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
     device = torch.device(pick_device(config.device))
     if device.type == "cpu":
         set_threads(config.leave_one_core)
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input sizes: pick the fastest kernels
     random.seed(config.seed)
     np.random.seed(config.seed % 2**32)
     torch.manual_seed(config.seed)
