@@ -98,7 +98,8 @@ def fit(project, config, run, callbacks, control, resume_ck) -> FitEnd:
                 opt, sched = tr._optimizer(
                     bundle, base_lr, frozen, config.weight_decay, n_ep * steps
                 )
-                if resume_ck is not None and resume_ck.get("phase") == phase:
+                saved_phase = resume_ck.get("phase") if resume_ck is not None else None
+                if saved_phase == phase and "optimizer_state" in resume_ck:
                     opt.load_state_dict(resume_ck["optimizer_state"])
                     sched.load_state_dict(resume_ck["scheduler_state"])
                     sched.last_epoch = (epoch - (0 if frozen else fe)) * steps

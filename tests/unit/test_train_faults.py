@@ -208,3 +208,16 @@ def test_cancel_during_lr_finder_returns_cancelled(tmp_path, monkeypatch):
     assert end.cancelled and end.epochs_done == 0 and end.checkpoint == ""
     assert len(rec.get("on_progress")) == 2 and rec.get("on_fit_end") == [end]
     assert not rec.get("on_fit_start")
+
+
+def test_early_stopping_ends_the_run_when_the_metric_stops_improving(tmp_path, monkeypatch):
+    import engine.metrics as metrics
+
+    calls = []
+    monkeypatch.setattr(
+        metrics, "is_better", lambda task, v, best: not calls.append(v) and not best
+    )
+    project = make_project(tmp_path / "p", "classification", n=16)
+    end = train(project, _cfg(freeze_epochs=0, epochs=5, early_stopping_patience=2))
+    assert not end.cancelled and end.epochs_done == 3 and len(end.history) == 3
+    assert end.best_epoch == 0 and (project.path / "models" / "evaluation.json").is_file()
