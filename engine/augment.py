@@ -149,7 +149,7 @@ class BatchPrep:
             y = mask if mask is not None else y
         if train and self.color:
             x = jitter_batch(x / 255) * 255
-        x = (x - self.mean) / self.std
+        x = x.sub_(self.mean).div_(self.std)  # x is always a fresh tensor here: in place
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y
