@@ -1,46 +1,51 @@
 """Segmentation masks as coloured overlays (numpy core + QImage/QPixmap helpers).
 
 A mask is an HxW uint8 array of class indices (255 = unlabeled). Each class gets its project
-colour; hidden classes and unlabeled pixels stay transparent. Shared by the Evaluate and Predict
-pages.
+colour ('#rrggbb'); hidden classes and unlabeled pixels stay transparent. The one overlay
+implementation: the Data page's viewer, the Evaluate page and the Predict page all draw with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QCheckBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-IGNORE_INDEX = 255
+from gui.colors import qcolor
+
+IGNORE_INDEX = 255  # unlabeled mask pixels (engine.project.IGNORE_INDEX); never painted
+
+# Class colours: a list (mask value i -> colors[i]) or a mapping {mask value: colour}.
+ClassColors = Sequence[str] | Mapping[int, str]
 
 
 def hex_to_rgb(color: str) -> tuple[int, int, int]:
-    """'#rrggbb' -> (r, g, b)."""
-    c = color.lstrip("#")
-    if len(c) != 6:
-        raise ValueError(f"Not a #rrggbb colour: {color!r}")
-    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+    """'#rrggbb' -> (r, g, b); an empty or malformed string gives the neutral grey."""
+    c = qcolor(color)
+    return c.red(), c.green(), c.blue()
 
 
 def color_lut(
-    colors: Sequence[str], opacity: float = 0.5, hidden: Collection[int] = ()
+    colors: ClassColors, opacity: float = 0.5, hidden: Collection[int] = ()
 ) -> np.ndarray:
-    """A 256x4 RGBA lookup table: class i -> its colour at `opacity`; others transparent."""
+    """A 256x4 RGBA lookup table: class value -> its colour at `opacity`. Hidden classes, values
+    without a colour and IGNORE_INDEX stay fully transparent."""
     lut = np.zeros((256, 4), dtype=np.uint8)
     alpha = int(round(max(0.0, min(1.0, opacity)) * 255))
-    for i, color in enumerate(colors[:255]):
-        if i in hidden:
+    items = colors.items() if isinstance(colors, Mapping) else enumerate(colors)
+    for value, color in items:
+        if not 0 <= value < IGNORE_INDEX or value in hidden:
             continue
-        lut[i, :3] = hex_to_rgb(color)
-        lut[i, 3] = alpha
+        lut[value, :3] = hex_to_rgb(color)
+        lut[value, 3] = alpha
     return lut
 
 
 def mask_to_rgba(
-    mask: np.ndarray, colors: Sequence[str], opacity: float = 0.5, hidden: Collection[int] = ()
+    mask: np.ndarray, colors: ClassColors, opacity: float = 0.5, hidden: Collection[int] = ()
 ) -> np.ndarray:
     """HxW class-index mask -> HxWx4 uint8 RGBA overlay (C-contiguous)."""
     mask = np.asarray(mask)
@@ -52,7 +57,7 @@ def mask_to_rgba(
 def blend(
     image: np.ndarray,
     mask: np.ndarray,
-    colors: Sequence[str],
+    colors: ClassColors,
     opacity: float = 0.5,
     hidden: Collection[int] = (),
 ) -> np.ndarray:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.colors import IGNORE_INDEX, mask_to_qimage, overlay_lut, rgb_to_qimage
+from gui.overlay import IGNORE_INDEX, mask_to_rgba, to_qimage
 
 BACKGROUND_NAMES = {"background", "_background_", "bg"}
 
@@ -163,7 +163,7 @@ class ImageViewer(QWidget):
         self.overlay_item.setPixmap(QPixmap())
         try:
             rgb = np.asarray(load_rgb(self.project.abspath(record.file)))
-            self._image = rgb_to_qimage(rgb)
+            self._image = to_qimage(rgb)
         except BadImage as e:
             self._image = None
             self.image_item.setPixmap(QPixmap())
@@ -194,8 +194,9 @@ class ImageViewer(QWidget):
         classes = self.project.classes()
         # A class called "background" would tint the whole image; it is left clear.
         drawn = [c for c in classes if c.name.strip().lower() not in BACKGROUND_NAMES]
-        lut = overlay_lut([(c.position, c.color) for c in drawn])
-        self.overlay_item.setPixmap(QPixmap.fromImage(mask_to_qimage(self.mask, lut)))
+        # full strength here: the opacity slider sets the overlay item's opacity instead
+        rgba = mask_to_rgba(self.mask, {c.position: c.color for c in drawn}, opacity=1.0)
+        self.overlay_item.setPixmap(QPixmap.fromImage(to_qimage(rgba)))
         mh, mw = self.mask.shape
         sx, sy = self._image.width() / mw, self._image.height() / mh
         self.overlay_item.setTransform(self.overlay_item.transform().fromScale(sx, sy))

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QItemSelectionModel, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QDialog
 
-BUTTONS, MODS = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-COPY = Qt.DropAction.CopyAction
+from tests.gui.helpers import drop_files, send_drag
+
+BUTTONS = Qt.MouseButton.LeftButton
 
 
 def write_unlabeled(folder: Path, n: int) -> None:
@@ -22,19 +22,6 @@ def write_unlabeled(folder: Path, n: int) -> None:
     for i in range(n):
         arr = np.random.default_rng(i).integers(0, 255, (20, 20, 3), dtype=np.uint8)
         Image.fromarray(arr).save(folder / f"photo_{i}.png")
-
-
-def send_drag(target, pos, mime) -> bool:
-    """Enter, move and drop `mime` at `pos` on `target`, as Qt delivers a real drag."""
-    p, ip = QPointF(pos), QPoint(int(pos.x()), int(pos.y()))
-    for ev in (QDragEnterEvent(ip, COPY, mime, BUTTONS, MODS),
-               QDragMoveEvent(ip, COPY, mime, BUTTONS, MODS)):  # fmt: skip
-        QApplication.sendEvent(target, ev)
-        if not ev.isAccepted():
-            return False
-    drop = QDropEvent(p, COPY, mime, BUTTONS, MODS)
-    QApplication.sendEvent(target, drop)
-    return drop.isAccepted()
 
 
 def start_app(qtbot):
@@ -72,13 +59,8 @@ def test_new_user_labels_a_project_and_finds_it_again(qtbot, tmp_path, monkeypat
     assert w.project.count() == 0
 
     # 2. drop the folder of unlabeled images onto the window
-    from PySide6.QtCore import QMimeData
-
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(photos))])
-    target = w.childAt(w.rect().center())
     with qtbot.waitSignal(w.bridge.finished, timeout=30000):
-        assert send_drag(target, target.mapFrom(w, w.rect().center()), mime)
+        assert drop_files(w, [photos])
     p = w.project
     assert p.count() == 6 and p.counts().unlabeled == 6
     w.imports.report_dialog.close()

@@ -96,3 +96,13 @@ def page(qtbot):
     yield w
     w.set_project(None)
     w.loader.shutdown()
+
+
+@pytest.fixture
+def bridge():
+    """The engine's worker thread, shut down after the test."""
+    from gui.bridge import EngineBridge
+
+    b = EngineBridge()
+    yield b
+    b.shutdown(20000)

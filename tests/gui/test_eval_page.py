@@ -3,46 +3,20 @@ that filter the list, per-class tables, relabelling with a number key, segmentat
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from trainproj import make_project, tiny_config  # noqa: E402
-
-from engine.evaluation import load_evaluation  # noqa: E402
-from engine.project import Project  # noqa: E402
-from engine.train import train  # noqa: E402
-from gui.bridge import EngineBridge  # noqa: E402
-from gui.eval_page import EvaluatePage  # noqa: E402
-
-ARCH = {
-    "classification": "resnet18",
-    "segmentation": "lraspp_mobilenet_v3_large",
-    "regression": "resnet18",
-}
+from engine.evaluation import load_evaluation
+from engine.project import Project
+from gui.eval_page import EvaluatePage
+from tests.gui.helpers import make_train_project, train_tiny_projects
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trained")
-    out = {}
-    for task, arch in ARCH.items():
-        p = make_project(root / task, task, n=12 if task != "classification" else 16)
-        train(p, tiny_config(arch=arch, batch_size=4, freeze_epochs=0))
-        p.close()
-        out[task] = root / task
-    return out
-
-
-@pytest.fixture
-def bridge():
-    b = EngineBridge()
-    yield b
-    b.shutdown(20000)
+    sizes = {"classification": 16, "segmentation": 12, "regression": 12}
+    return train_tiny_projects(tmp_path_factory.mktemp("trained"), sizes)
 
 
 @pytest.fixture
@@ -144,7 +118,7 @@ def test_regression_scatter_shows_each_validation_image(qtbot, opened):
 
 
 def test_without_results_says_what_to_do(qtbot, bridge, tmp_path):
-    project = make_project(tmp_path / "fresh", "classification", n=8)
+    project = make_train_project(tmp_path / "fresh", "classification", n=8)
     page = EvaluatePage(bridge)
     qtbot.addWidget(page)
     page.set_project(project)

@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtWidgets import QDialog
 
 from engine.project import Project
+from tests.gui.helpers import drag_enter
+from tests.gui.helpers import drop_files as drop
 
 
 def write_images(folder: Path, n: int, size: int = 16, start: int = 0) -> list[Path]:
@@ -26,29 +27,6 @@ def write_images(folder: Path, n: int, size: int = 16, start: int = 0) -> list[P
         Image.fromarray(arr).save(p)
         out.append(p)
     return out
-
-
-def drop(window, paths, target=None) -> bool:
-    """Drag-enter then drop file URLs onto `target` (default: the widget at the window's
-    centre), the way Qt delivers a real drop; returns whether the drop was accepted."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    if target is None:
-        centre = window.rect().center()
-        target = window.childAt(centre) or window
-    pos = target.mapFrom(window, window.rect().center()) if target is not window else QPoint()
-    action, buttons, mods = (
-        Qt.DropAction.CopyAction,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    enter = QDragEnterEvent(QPoint(pos), action, mime, buttons, mods)
-    QApplication.sendEvent(target, enter)
-    if not enter.isAccepted():
-        return False
-    ev = QDropEvent(QPointF(pos), action, mime, buttons, mods)
-    QApplication.sendEvent(target, ev)
-    return ev.isAccepted()
 
 
 @pytest.fixture
@@ -108,9 +86,7 @@ def test_drop_single_files_and_ignore_non_file_urls(opened, tmp_path, qtbot):
 
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.com/cat.jpg")])
-    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
-    QApplication.sendEvent(w, enter)
+    enter = drag_enter(w, QPoint(5, 5), mime)
     assert not enter.isAccepted()
 
 

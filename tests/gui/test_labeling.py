@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QItemSelectionModel, QMimeData, Qt
 
 from tests.gui.conftest import make_project
+from tests.gui.helpers import drag_and_drop
 
 SEL = QItemSelectionModel.SelectionFlag
 
@@ -26,18 +25,12 @@ def labels_of(project) -> dict[str, tuple[str, ...]]:
     return {r.name: r.labels for r in project.images()}
 
 
-def drop_on_class(panel, name: str, mime: QMimeData) -> QDropEvent:
-    """A real drag-enter / drag-move / drop sequence onto the row of class `name`."""
+def drop_on_class(panel, name: str, mime: QMimeData) -> QEvent:
+    """A real drag-enter / drag-move / drop sequence onto the row of class `name`; the last
+    event sent (isAccepted(): the drop was taken)."""
     lst = panel.list
     row = next(i for i in range(lst.count()) if lst.item(i).data(Qt.ItemDataRole.UserRole) == name)
-    pos = lst.visualItemRect(lst.item(row)).center()
-    act, btn, mod = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier(0)
-    vp = lst.viewport()
-    QApplication.sendEvent(vp, QDragEnterEvent(pos, act, mime, btn, mod))
-    QApplication.sendEvent(vp, QDragMoveEvent(pos, act, mime, btn, mod))
-    drop = QDropEvent(QPointF(pos), act, mime, btn, mod)
-    QApplication.sendEvent(vp, drop)
-    return drop
+    return drag_and_drop(lst.viewport(), lst.visualItemRect(lst.item(row)).center(), mime)
 
 
 def test_dragging_selected_thumbnails_onto_a_class_labels_them(page, qtbot, tmp_path):

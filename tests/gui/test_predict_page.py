@@ -5,45 +5,22 @@ from __future__ import annotations
 
 import csv
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from trainproj import make_project, tiny_config  # noqa: E402
-
-from engine.train import train  # noqa: E402
-from gui.bridge import EngineBridge  # noqa: E402
-from gui.overlay import hex_to_rgb  # noqa: E402
-from gui.predict_page import PredictPage  # noqa: E402
+from gui.overlay import hex_to_rgb
+from gui.predict_page import PredictPage
+from tests.gui.helpers import drop_files, train_tiny_projects
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Tiny trained projects, one per task used here (trained once for the module)."""
-    root = tmp_path_factory.mktemp("trained")
-    out = {}
-    for task, arch in (
-        ("classification", "resnet18"),
-        ("segmentation", "lraspp_mobilenet_v3_large"),
-    ):
-        p = make_project(root / task, task, n=12)
-        train(p, tiny_config(arch=arch, batch_size=4, freeze_epochs=0))
-        p.close()
-        out[task] = root / task
-    return out
-
-
-@pytest.fixture
-def bridge():
-    b = EngineBridge()
-    yield b
-    b.shutdown(20000)
+    sizes = {"classification": 12, "segmentation": 12}
+    return train_tiny_projects(tmp_path_factory.mktemp("trained"), sizes)
 
 
 def _open(qtbot, bridge, folder):
@@ -58,31 +35,6 @@ def _open(qtbot, bridge, folder):
     return page, project
 
 
-def _drop(page, paths) -> bool:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    pos = QPointF(page.width() / 2, page.height() / 2)
-    enter = QDragEnterEvent(
-        pos.toPoint(),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(page, enter)
-    if not enter.isAccepted():
-        return False
-    drop = QDropEvent(
-        pos,
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    QApplication.sendEvent(page, drop)
-    return drop.isAccepted()
-
-
 def test_dropped_image_shows_label_and_probabilities(qtbot, bridge, trained, tmp_path):
     page, project = _open(qtbot, bridge, trained["classification"])
     image = tmp_path / "my photo.png"
@@ -90,7 +42,7 @@ def test_dropped_image_shows_label_and_probabilities(qtbot, bridge, trained, tmp
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"not a jpeg")
     with qtbot.waitSignal(bridge.finished, timeout=60000):
-        assert _drop(page, [image, bad])
+        assert drop_files(page, [image, bad])
     assert page.list.count() == 2
     page.list.setCurrentItem(page.list.findItems("my photo.png", Qt.MatchFlag.MatchStartsWith)[0])
     pred = page.results[str(image)][0]
@@ -109,7 +61,7 @@ def test_segmentation_overlay_colours_follow_mask_and_legend(qtbot, bridge, trai
     rec = project.images()[0]
     path = str(project.abspath(rec.file))
     with qtbot.waitSignal(bridge.finished, timeout=60000):
-        assert _drop(page, [path])
+        assert drop_files(page, [path])
     pred = page.results[path][0]
     image = page._image.astype(float)
     colors = [hex_to_rgb(c.color) for c in project.classes()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from gui.colors import mask_to_qimage, overlay_lut
+from gui.overlay import mask_to_rgba, to_qimage
 from tests.gui.conftest import make_project, make_seg_project
 
 
@@ -16,8 +16,8 @@ def pixel(img, x: int, y: int) -> tuple[int, int, int]:
 
 def test_mask_to_qimage_colours_classes_and_leaves_unlabeled_clear():
     mask = np.array([[0, 1], [2, 255]], np.uint8)
-    lut = overlay_lut([(1, "#ff0000"), (2, "#0000ff")])
-    img = mask_to_qimage(mask[:, ::-1], lut)  # a non-contiguous view must work too
+    colors = {1: "#ff0000", 2: "#0000ff"}
+    img = to_qimage(mask_to_rgba(mask[:, ::-1], colors, opacity=1.0))  # a non-contiguous view too
     del mask  # the QImage owns its pixels
     assert img.pixelColor(1, 0).alpha() == 0  # value 0 has no colour here
     assert img.pixelColor(0, 0).getRgb() == (255, 0, 0, 255)
