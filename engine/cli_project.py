@@ -148,12 +148,13 @@ def _print_counts(project: Project) -> None:
         width = max(len(n) for n in info["classes"])
         print("Classes:" if info["task"] != "segmentation" else "Classes (mask value: name):")
         for k, name in enumerate(info["classes"]):
-            if info["task"] == "segmentation":
-                print(f"  {k:>3}: {name}")
-                continue
             per = info["per_class_split"].get(name, {})
             detail = ", ".join(f"{s} {n}" for s, n in sorted(per.items()))
-            print(f"  {name:<{width}}  {info['per_class'].get(name, 0):>6}  ({detail or '-'})")
+            count = f"{info['per_class'].get(name, 0):>6}  ({detail or '-'})"
+            if info["task"] == "segmentation":  # images whose mask holds the class
+                print(f"  {k:>3}: {name:<{width}}  {count}")
+            else:
+                print(f"  {name:<{width}}  {count}")
 
 
 def cmd_info(args) -> int:

@@ -22,6 +22,7 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw
 
+from engine.imaging import mask_values
 from engine.project import TASKS, NewImage, Project, ProjectError
 
 SHAPES = ("circle", "square", "triangle", "star")
@@ -135,6 +136,7 @@ def create_demo_project(
     elif task != "regression":
         project.ensure_classes(SHAPES)
     seg_value = {k: i + 1 for i, k in enumerate(SHAPES)}
+    class_at = {c.position: c.name for c in project.classes()}  # mask value -> class
     rng = np.random.default_rng(seed)
     prng = random.Random(seed)
     items: list[NewImage] = []
@@ -153,9 +155,11 @@ def create_demo_project(
         data = buf.getvalue()
         (project.path / "images" / name).write_bytes(data)
         mask_rel = None
+        labels = sorted(set(kinds)) if task in ("classification", "multilabel") else []
         if mask is not None:
             mask_rel = f"masks/{name}"
             mask.save(project.path / mask_rel, "PNG", compress_level=1)
+            labels = [class_at[v] for v in mask_values(np.asarray(mask))]  # classes present
         items.append(
             NewImage(
                 file=f"images/{name}",
@@ -164,7 +168,7 @@ def create_demo_project(
                 sha1=hashlib.sha1(data).hexdigest(),
                 width=size,
                 height=size,
-                labels=sorted(set(kinds)) if task in ("classification", "multilabel") else (),
+                labels=labels,
                 values=[float(len(kinds))] if task == "regression" else None,
                 mask=mask_rel,
             )

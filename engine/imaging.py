@@ -146,3 +146,9 @@ def load_mask(path: str | os.PathLike) -> np.ndarray:
             return a[..., 0].copy()
         raise BadImage(path, "colour mask: save masks as class-index (grayscale or palette) PNGs")
     return np.array(im.convert("L"), dtype=np.uint8)
+
+
+def mask_values(mask: np.ndarray, ignore: int = 255) -> list[int]:
+    """The distinct values in a class-index mask, ascending, without the ignore value."""
+    counts = np.bincount(np.asarray(mask, dtype=np.uint8).ravel(), minlength=256)
+    return [int(v) for v in np.flatnonzero(counts) if v != ignore]

@@ -27,7 +27,7 @@ from PIL import Image
 
 from engine.control import Cancelled, RunControl
 from engine.events import Progress
-from engine.imaging import BadImage, is_image_name, load_mask, load_rgb
+from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
 from engine.project import IGNORE_INDEX, NewImage, Project, ProjectError
 
 BATCH = 500
@@ -124,7 +124,9 @@ class _Run:
         self.taken_masks = {n.lower() for n in os.listdir(project.path / "masks")}
         self.pending: list[NewImage] = []
         self.pending_skips: list[tuple[str, str]] = []
-        self.n_classes = len(project.classes())
+        classes = project.classes()
+        self.n_classes = len(classes)
+        self.class_at = {c.position: c.name for c in classes}  # mask value -> class name
         self._last_progress = 0.0
 
     def skip(self, path: Path | str, reason: str) -> None:
@@ -208,9 +210,13 @@ class _Run:
             self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
             return
         mask_rel = None
+        labels = item.labels
         if mask is not None:
             mask_rel = "masks/" + self._unique(Path(name).stem + ".png", self.taken_masks)
             Image.fromarray(mask, "L").save(self.p.path / mask_rel, "PNG")
+            # the classes present in the mask are the image's labels (counts, class filter)
+            values = mask_values(mask, IGNORE_INDEX)
+            labels = tuple(self.class_at[v] for v in values if v in self.class_at)
         self.seen[sha1] = src.name
         self.pending.append(
             NewImage(
@@ -220,7 +226,7 @@ class _Run:
                 sha1=sha1,
                 width=width,
                 height=height,
-                labels=item.labels,
+                labels=labels,
                 values=item.values,
                 mask=mask_rel,
                 split=item.split,

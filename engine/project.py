@@ -7,6 +7,11 @@ Layout of a project folder::
     training.json  the last training configuration (engine.config.TrainConfig)
     images/        copies of the imported images (the user's originals are never touched)
     masks/         segmentation masks, one class-index PNG per image (255 = unlabeled)
+
+Segmentation: an image's labels are the classes present in its mask (mask value v is the class
+at position v, background included; 255 is not a class), kept in the labels table whenever a
+mask is set, so counts() and query(label=...) work as for the other tasks. "Unlabeled" there
+still means "has no mask".
     thumbs/        thumbnail cache (disposable)
     models/        checkpoints and evaluation results written by the trainer
 
@@ -28,6 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA_VERSION = 1
+# meta key set once a segmentation project's labels table lists the classes in each mask
+# (projects made before that are backfilled when opened; see Project._backfill_mask_labels)
+MASK_LABELS_KEY = "mask_labels"
 FORMAT = "topdown-project"
 TASKS = ("classification", "multilabel", "regression", "segmentation")
 SPLITS = ("train", "valid", "test")
@@ -209,6 +217,7 @@ class Project:
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (MASK_LABELS_KEY,))
         db.close()
         # project.json last: its presence marks a complete project
         atomic_write_text(path / PROJECT_FILE, json.dumps(meta, indent=2))
@@ -245,7 +254,40 @@ class Project:
             )
         for sub in ("images", "masks", "thumbs", "models"):
             (path / sub).mkdir(exist_ok=True)
+        if project.task == "segmentation":
+            project._backfill_mask_labels()
         return project
+
+    def _backfill_mask_labels(self) -> None:
+        """Once per project: fill the labels table from the masks of a segmentation project
+        made before masks were reflected there. Unreadable masks are left without labels."""
+        with self._lock:
+            if self._db.execute("SELECT 1 FROM meta WHERE key=?", (MASK_LABELS_KEY,)).fetchone():
+                return
+            todo = self._db.execute(
+                "SELECT i.id, i.mask FROM images i WHERE i.mask IS NOT NULL AND NOT EXISTS "
+                "(SELECT 1 FROM labels l WHERE l.image_id=i.id) ORDER BY i.id"
+            ).fetchall()
+            from engine.imaging import BadImage, load_mask, mask_values
+
+            by_pos = {pos: cid for cid, pos in self._db.execute("SELECT id, position FROM classes")}
+            rows = []
+            for iid, rel in todo:
+                try:
+                    values = mask_values(load_mask(self.path / rel))
+                except (BadImage, OSError):
+                    continue
+                rows += [(iid, by_pos[v]) for v in values if v in by_pos]
+            try:
+                with self._db:
+                    self._db.executemany(
+                        "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)", rows
+                    )
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES (?, '1')", (MASK_LABELS_KEY,)
+                    )
+            except sqlite3.Error:
+                return  # read-only folder: counts stay empty, nothing else breaks
 
     def close(self) -> None:
         with self._lock:
@@ -592,7 +634,9 @@ class Project:
     # ----------------------------------------------------------------- labels
     def set_labels(self, ids: Sequence[int], labels: Sequence[str]) -> None:
         """Replace the labels of `ids` (one label for classification, any for multi-label,
-        none to unlabel). Unknown class names are an error."""
+        none to unlabel). Unknown class names are an error. A segmentation image's labels
+        come from its mask (set_mask), so they cannot be set here."""
+        self._refuse_segmentation()
         if self.task == "classification" and len(labels) > 1:
             raise ProjectError("A classification image has one label; use a multi-label project.")
         with self._lock, self._db:
@@ -606,6 +650,7 @@ class Project:
 
     def toggle_label(self, ids: Sequence[int], label: str, on: bool) -> None:
         """Multi-label: add or remove one label on `ids`, keeping the others."""
+        self._refuse_segmentation()
         with self._lock, self._db:
             cid = self._class_id(label)
             if on:
@@ -630,9 +675,37 @@ class Project:
             self._db.executemany("UPDATE images SET vals=? WHERE id=?", [(enc, i) for i in ids])
         self._changed("labels", ids)
 
-    def set_mask(self, image_id: int, mask_rel: str | None) -> None:
+    def _refuse_segmentation(self) -> None:
+        if self.task == "segmentation":
+            raise ProjectError(
+                "A segmentation image's classes come from its mask; edit the mask instead."
+            )
+
+    def mask_classes(self, values: Iterable[int]) -> list[str]:
+        """Class names for mask values (value v: the class at position v; others left out)."""
+        by_pos = {c.position: c.name for c in self.classes()}
+        return [by_pos[v] for v in values if v in by_pos]
+
+    def set_mask(
+        self, image_id: int, mask_rel: str | None, present: Sequence[str] | None = None
+    ) -> None:
+        """Give an image its mask (None: no mask) and record the classes present in it as its
+        labels. `present` names them when the caller already knows (from the array it wrote);
+        otherwise the mask file is read."""
+        if mask_rel is None:
+            present = ()
+        elif present is None:
+            from engine.imaging import load_mask, mask_values
+
+            present = self.mask_classes(mask_values(load_mask(self.path / mask_rel)))
         with self._lock, self._db:
+            cids = [self._class_id(n) for n in present]
             self._db.execute("UPDATE images SET mask=? WHERE id=?", (mask_rel, image_id))
+            self._db.execute("DELETE FROM labels WHERE image_id=?", (image_id,))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
+                [(image_id, c) for c in cids],
+            )
         self._changed("labels", [image_id])
 
     # ----------------------------------------------------------------- snapshots (undo)
