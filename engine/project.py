@@ -421,6 +421,8 @@ class Project:
 
     def merge_classes(self, sources: Sequence[str], target: str) -> None:
         """Move every label of `sources` onto `target` (created if needed), then drop sources."""
+        if self.task == "segmentation":
+            raise ProjectError("Segmentation classes are mask values; they cannot be merged.")
         if target not in self.class_names():
             self.add_class(target)
         with self._lock, self._db:

@@ -106,6 +106,8 @@ def test_manual_labels_refused_for_segmentation(tmp_path):
         p.set_labels(ids, ["cat"])
     with pytest.raises(ProjectError, match="mask"):
         p.toggle_label(ids, "cat", True)
+    with pytest.raises(ProjectError, match="mask"):
+        p.merge_classes(["cat"], "dog")  # mask values stay; merging would mislabel pixels
     assert p.counts().per_class == {"background": 3, "cat": 2, "dog": 2}
 
 
