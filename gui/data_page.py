@@ -6,19 +6,11 @@ the page listens to the project's change events and updates the grid rows in pla
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QObject, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
-    QMessageBox,
-    QSpinBox,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -27,11 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from gui.browser import ImageBrowser, ImageListModel
-from gui.class_panel import UNLABELED, ClassPanel
+from gui.class_panel import ClassPanel
+from gui.data_actions import DataActions
+from gui.filter_bar import SPLITS, FilterBar, ResplitDialog
 from gui.thumb_loader import ThumbLoader
 from gui.viewer import ImageViewer
 
-SPLITS = ("train", "valid", "test")
+__all__ = ["SPLITS", "DataPage", "FilterBar", "ResplitDialog"]
 
 
 class _Relay(QObject):
@@ -40,97 +34,7 @@ class _Relay(QObject):
     changed = Signal(str, object)
 
 
-class FilterBar(QWidget):
-    """Class / split / file-name filters and the "n of N images" count."""
-
-    changed = Signal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(8)
-        self.label = QComboBox()
-        self.label.setMinimumWidth(140)
-        self.split = QComboBox()
-        self.split.addItem("All splits", None)
-        for s in SPLITS:
-            self.split.addItem(s.capitalize(), s)
-        self.text = QLineEdit()
-        self.text.setPlaceholderText("Filter by file name…")
-        self.text.setClearButtonEnabled(True)
-        self.text.setMaximumWidth(260)
-        self.count = QLabel()
-        self.count.setStyleSheet("color: #5f6b7a;")
-        self._debounce = QTimer(self, singleShot=True, interval=200)
-        self._debounce.timeout.connect(self.changed)
-        self.text.textChanged.connect(self._debounce.start)
-        self.label.currentIndexChanged.connect(self.changed)
-        self.split.currentIndexChanged.connect(self.changed)
-        for w in (self.label, self.split, self.text):
-            lay.addWidget(w)
-        lay.addStretch(1)
-        lay.addWidget(self.count)
-
-    def set_classes(self, names: list[str], unlabeled_text: str = "Unlabeled") -> None:
-        current = self.label.currentData()
-        self.label.blockSignals(True)
-        self.label.clear()
-        self.label.addItem("All images", None)
-        self.label.addItem(unlabeled_text, UNLABELED)
-        for n in names:
-            self.label.addItem(n, n)
-        k = self.label.findData(current)
-        self.label.setCurrentIndex(max(0, k))
-        self.label.blockSignals(False)
-        if k < 0 and current is not None:
-            self.changed.emit()
-
-    def query_args(self) -> dict:
-        lab = self.label.currentData()
-        return {
-            "label": lab if lab not in (None, UNLABELED) else None,
-            "unlabeled": lab == UNLABELED,
-            "split": self.split.currentData(),
-            "name_contains": self.text.text().strip() or None,
-        }
-
-    def active(self) -> bool:
-        return any(v for v in self.query_args().values())
-
-
-class ResplitDialog(QDialog):
-    """Validation / test percentages and seed for an automatic, stratified re-split."""
-
-    def __init__(self, parent, valid_pct: float, test_pct: float, seed: int):
-        super().__init__(parent)
-        self.setWindowTitle("Re-split automatically")
-        form = QFormLayout(self)
-        self.valid = QDoubleSpinBox(suffix=" %", decimals=0, maximum=90, value=valid_pct * 100)
-        self.test = QDoubleSpinBox(suffix=" %", decimals=0, maximum=90, value=test_pct * 100)
-        self.seed = QSpinBox(maximum=2**31 - 1, value=seed)
-        note = QLabel(
-            "Images you moved by hand, or whose split came from train/valid folders, "
-            "stay where they are. The split is stratified by label and seeded, "
-            "so the same seed gives the same split."
-        )
-        note.setWordWrap(True)
-        form.addRow(note)
-        form.addRow("Validation", self.valid)
-        form.addRow("Test", self.test)
-        form.addRow("Seed", self.seed)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def values(self) -> tuple[float, float, int]:
-        return self.valid.value() / 100, self.test.value() / 100, self.seed.value()
-
-
-class DataPage(QWidget):
+class DataPage(DataActions, QWidget):
     """Browse, filter, label and split a project's images."""
 
     title = "Data"
@@ -290,135 +194,7 @@ class DataPage(QWidget):
             self.viewer.refresh_overlay()
         self._counts_timer.start()
 
-    # ------------------------------------------------------------------ labelling
-    def selected_ids(self) -> list[int]:
-        return self.browser.selected_ids()
-
-    def _edit(self, fn, done: str) -> None:
-        """Run one History edit; keep the cursor on the next image when rows leave the view."""
-        from engine.project import ProjectError
-
-        if self.history is None:
-            return
-        row = min((i.row() for i in self.browser.selectionModel().selectedIndexes()), default=-1)
-        n = self.model.rowCount()
-        try:
-            fn()
-        except ProjectError as e:
-            self.status_message.emit(str(e))
-            return
-        if row >= 0 and self.model.rowCount() < n:  # labelled rows left the filter
-            nxt = self.model.index(min(row, self.model.rowCount() - 1))
-            if nxt.isValid():
-                self.browser.setCurrentIndex(nxt)
-        self.status_message.emit(done)
-        self.history_changed.emit()
-
-    def apply_class(self, name: str, ids: list[int]) -> None:
-        """Label `ids` with class `name` ("" unlabels); multi-label toggles that label."""
-        task = self.project.task if self.project else ""
-        if not ids or task in ("regression", "segmentation"):
-            return
-        h = self.history
-        if name == UNLABELED:
-            self._edit(lambda: h.set_labels(ids, []), f"Unlabelled {len(ids):,} images")
-        elif task == "multilabel":
-            recs = self.project.images(ids)
-            on = not all(name in r.labels for r in recs)
-            verb = "Added" if on else "Removed"
-            self._edit(
-                lambda: h.toggle_label(ids, name, on), f"{verb} {name} on {len(ids):,} images"
-            )
-        else:
-            self._edit(lambda: h.set_labels(ids, [name]), f"Labelled {len(ids):,} images as {name}")
-
-    def label_with_key(self, n: int) -> None:
-        if self.project is None:
-            return
-        if self.project.task == "regression":
-            self.status_message.emit("Regression: type the value in the panel on the left.")
-            return
-        if self.project.task == "segmentation":
-            self.status_message.emit("Segmentation labels are masks; keys do not change them.")
-            return
-        names = self.project.class_names()
-        if n > len(names):
-            self.status_message.emit(f"There is no class {n}; create it with + first.")
-            return
-        self.apply_class(names[n - 1], self.selected_ids())
-
-    def unlabel_selected(self) -> None:
-        if self.project is None or not self.selected_ids():
-            return
-        if self.project.task == "regression":
-            self.apply_values(None)
-        elif self.project.task != "segmentation":
-            self.apply_class(UNLABELED, self.selected_ids())
-
-    def apply_values(self, values: list[float] | None) -> None:
-        ids = self.selected_ids()
-        if not ids:
-            self.status_message.emit("Select the images to set first.")
-            return
-        text = "cleared" if values is None else ", ".join(f"{v:g}" for v in values)
-        self._edit(
-            lambda: self.history.set_values(ids, values), f"Value of {len(ids):,} images: {text}"
-        )
-
-    def move_selected_to(self, split: str) -> None:
-        ids = self.selected_ids()
-        if ids:
-            self._edit(
-                lambda: self.history.set_split(ids, split), f"Moved {len(ids):,} images to {split}"
-            )
-
-    def resplit(self) -> None:
-        """Ask for percentages and seed, then re-assign the automatic splits."""
-        from engine.config import TrainConfig
-
-        if self.project is None:
-            return
-        cfg = TrainConfig.from_dict(self.project.load_settings())
-        dlg = ResplitDialog(self, cfg.valid_pct, cfg.test_pct, cfg.seed)
-        if dlg.exec() != QDialog.DialogCode.Accepted:
-            return
-        self.resplit_with(*dlg.values())
-
-    def resplit_with(self, valid_pct: float, test_pct: float, seed: int) -> None:
-        from engine.project import ProjectError
-
-        try:
-            self.project.assign_splits(valid_pct, test_pct, seed, relock=True)
-        except ProjectError as e:
-            QMessageBox.warning(self, "Re-split", str(e))
-            return
-        c = self.project.counts().per_split
-        self.status_message.emit("Re-split: " + ", ".join(f"{c.get(s, 0):,} {s}" for s in SPLITS))
-
-    # ------------------------------------------------------------------ undo / redo
-    @Slot()
-    def undo(self) -> None:
-        self._history_step(True)
-
-    @Slot()
-    def redo(self) -> None:
-        self._history_step(False)
-
-    def _history_step(self, back: bool) -> None:
-        from engine.project import ProjectError
-
-        if self.history is None:
-            return
-        try:
-            text = self.history.undo() if back else self.history.redo()
-        except ProjectError as e:
-            self.status_message.emit(f"Cannot {'undo' if back else 'redo'}: {e}")
-            return
-        if text:
-            self.status_message.emit(f"{'Undid' if back else 'Redid'}: {text}")
-        self.history_changed.emit()
-
-    # ------------------------------------------------------------------ viewer and menus
+    # ------------------------------------------------------------------ viewer
     def open_viewer(self, index=None) -> None:
         index = index if index is not None else self.browser.currentIndex()
         if self.project is None or not index.isValid():
@@ -445,35 +221,6 @@ class DataPage(QWidget):
         row = self.browser.currentIndex().row() + delta
         if 0 <= row < self.model.rowCount():
             self.browser.setCurrentIndex(self.model.index(row))
-
-    def _split_menu(self, menu: QMenu) -> QMenu:
-        for s in SPLITS:
-            menu.addAction(f"Move to {s}", lambda s=s: self.move_selected_to(s))
-        menu.addSeparator()
-        menu.addAction("Re-split automatically…", self.resplit)
-        return menu
-
-    def build_context_menu(self) -> QMenu | None:
-        """The grid's right-click menu for the current selection."""
-        if self.project is None:
-            return None
-        menu = QMenu(self)
-        if self.selected_ids():
-            menu.addAction("Open", self.open_viewer)
-            if self.project.task in ("classification", "multilabel"):
-                sub = menu.addMenu("Label as")
-                for k, n in enumerate(self.project.class_names()):
-                    key = f"\t{k + 1}" if k < 9 else ""
-                    sub.addAction(f"{n}{key}", lambda n=n: self.apply_class(n, self.selected_ids()))
-                menu.addAction("Unlabel\t0", self.unlabel_selected)
-            menu.addSeparator()
-        self._split_menu(menu)
-        return menu
-
-    def _context_menu(self, pos: QPoint) -> None:
-        menu = self.build_context_menu()
-        if menu is not None:
-            menu.exec(self.browser.viewport().mapToGlobal(pos))
 
 
 def _main(argv: list[str]) -> int:
