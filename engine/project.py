@@ -21,148 +21,56 @@ This module never imports Qt or torch.
 
 from __future__ import annotations
 
-import colorsys
 import json
 import os
-import random
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
-# meta key set once a segmentation project's labels table lists the classes in each mask
-# (projects made before that are backfilled when opened; see Project._backfill_mask_labels)
-MASK_LABELS_KEY = "mask_labels"
-FORMAT = "topdown-project"
-TASKS = ("classification", "multilabel", "regression", "segmentation")
-SPLITS = ("train", "valid", "test")
-IGNORE_INDEX = 255  # mask value for unlabeled pixels
+from engine import project_db, project_queries
+from engine.project_types import (  # re-exported: engine.project is the public import path
+    DB_FILE,
+    FORMAT,
+    IGNORE_INDEX,
+    MASK_LABELS_KEY,
+    PROJECT_FILE,
+    SCHEMA_VERSION,
+    SPLITS,
+    TASKS,
+    TRAINING_FILE,
+    ClassInfo,
+    Counts,
+    ImageRecord,
+    NewerVersionError,
+    NewImage,
+    ProjectError,
+    atomic_write_text,
+    default_color,
+)
+from engine.splits import assign_splits as _assign_splits
 
-PROJECT_FILE = "project.json"
-DB_FILE = "project.db"
-TRAINING_FILE = "training.json"
-
-
-class ProjectError(Exception):
-    """A project cannot be created, opened or changed; the message says why."""
-
-
-class NewerVersionError(ProjectError):
-    """The project was written by a newer Topdown than this one."""
-
-
-@dataclass(frozen=True)
-class ClassInfo:
-    id: int
-    name: str
-    color: str  # "#rrggbb"
-    position: int  # order in the class list; for segmentation the mask value
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    id: int
-    file: str  # path relative to the project folder
-    name: str  # the original file name, for display and filtering
-    source: str  # where it was imported from (informational only)
-    sha1: str
-    width: int
-    height: int
-    split: str
-    labels: tuple[str, ...] = ()
-    values: tuple[float, ...] | None = None  # regression targets
-    mask: str | None = None  # mask path relative to the project folder
-
-
-@dataclass
-class NewImage:
-    """One image to add; `file` is already inside the project folder (see engine.importers)."""
-
-    file: str
-    name: str
-    source: str
-    sha1: str
-    width: int
-    height: int
-    labels: Sequence[str] = ()
-    values: Sequence[float] | None = None
-    mask: str | None = None
-    split: str | None = None  # None: assigned by assign_splits
-    split_locked: bool = False  # True when the import fixed it (train/ valid/ folders)
-
-
-@dataclass
-class Counts:
-    total: int = 0
-    unlabeled: int = 0
-    per_class: dict[str, int] = field(default_factory=dict)
-    per_split: dict[str, int] = field(default_factory=dict)
-    per_class_split: dict[str, dict[str, int]] = field(default_factory=dict)
-
-
-_PALETTE = [
-    "#e6194b",
-    "#3cb44b",
-    "#4363d8",
-    "#f58231",
-    "#911eb4",
-    "#42d4f4",
-    "#f032e6",
-    "#bfef45",
-    "#fabed4",
-    "#469990",
-    "#dcbeff",
-    "#9a6324",
-    "#800000",
-    "#aaffc3",
-    "#808000",
-    "#000075",
+__all__ = [
+    "DB_FILE",
+    "FORMAT",
+    "IGNORE_INDEX",
+    "MASK_LABELS_KEY",
+    "PROJECT_FILE",
+    "SCHEMA_VERSION",
+    "SPLITS",
+    "TASKS",
+    "TRAINING_FILE",
+    "ClassInfo",
+    "Counts",
+    "ImageRecord",
+    "NewImage",
+    "NewerVersionError",
+    "Project",
+    "ProjectError",
+    "atomic_write_text",
+    "default_color",
 ]
-
-
-def default_color(index: int) -> str:
-    """A distinct colour for the index-th class (golden-angle hues past the palette)."""
-    if index < len(_PALETTE):
-        return _PALETTE[index]
-    h = (index * 0.618033988749895) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(h, 0.75, 0.9)
-    return f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that a crash leaves either the old or the new content, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS classes (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, color TEXT NOT NULL,
-    position INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS images (
-    id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-    source TEXT NOT NULL DEFAULT '', sha1 TEXT NOT NULL, width INTEGER NOT NULL,
-    height INTEGER NOT NULL, split TEXT NOT NULL DEFAULT 'train',
-    split_locked INTEGER NOT NULL DEFAULT 0, mask TEXT, vals TEXT, added REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS images_sha1 ON images(sha1);
-CREATE INDEX IF NOT EXISTS images_split ON images(split);
-CREATE TABLE IF NOT EXISTS labels (
-    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
-    PRIMARY KEY (image_id, class_id)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS labels_class ON labels(class_id, image_id);
-CREATE TABLE IF NOT EXISTS skipped (
-    id INTEGER PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
-"""
 
 
 class Project:
@@ -176,12 +84,7 @@ class Project:
         self.path = Path(path).resolve()
         self._meta = meta
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.path / DB_FILE, check_same_thread=False, isolation_level=None, timeout=30
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db = project_db.connect(self.path)
         self._listeners: list = []
 
     # ----------------------------------------------------------------- lifecycle
@@ -190,104 +93,30 @@ class Project:
         cls, path: str | os.PathLike, task: str, *, targets: Sequence[str] = (), name: str = ""
     ) -> Project:
         """Make a new, empty project folder (it may exist but must not hold a project)."""
-        if task not in TASKS:
-            raise ProjectError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
         path = Path(path)
-        if (path / PROJECT_FILE).exists():
-            raise ProjectError(f"{path} already holds a Topdown project.")
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            for sub in ("images", "masks", "thumbs", "models"):
-                (path / sub).mkdir(exist_ok=True)
-        except OSError as e:
-            raise ProjectError(f"Cannot create project folder {path}: {e.strerror or e}") from e
-        if task == "regression" and not targets:
-            targets = ["value"]
-        meta = {
-            "format": FORMAT,
-            "schema_version": SCHEMA_VERSION,
-            "task": task,
-            "name": name or path.name,
-            "targets": list(targets),
-            "created": time.time(),
-        }
-        db = sqlite3.connect(path / DB_FILE)
-        with db:
-            db.executescript(_SCHEMA)
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (MASK_LABELS_KEY,))
-        db.close()
-        # project.json last: its presence marks a complete project
-        atomic_write_text(path / PROJECT_FILE, json.dumps(meta, indent=2))
+        meta = project_db.create_folder(path, task, targets, name)
         return cls(path, meta)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> Project:
         path = Path(path)
-        pj = path / PROJECT_FILE
-        if not pj.is_file():
-            raise ProjectError(f"{path} is not a Topdown project (no {PROJECT_FILE}).")
-        try:
-            meta = json.loads(pj.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise ProjectError(f"{pj} cannot be read: {e}") from e
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ProjectError(f"{pj} is not a Topdown project file.")
-        version = int(meta.get("schema_version", 0))
-        if version > SCHEMA_VERSION:
-            raise NewerVersionError(
-                f"{path} was saved by a newer version of Topdown (project format {version}; "
-                f"this version reads up to {SCHEMA_VERSION}). Update Topdown to open it."
-            )
-        if meta.get("task") not in TASKS:
-            raise ProjectError(f"{pj} names an unknown task {meta.get('task')!r}.")
-        if not (path / DB_FILE).is_file():
-            raise ProjectError(f"{path} is missing its database {DB_FILE}.")
+        meta = project_db.read_meta(path)
         project = cls(path, meta)
-        row = project._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row and int(row[0]) > SCHEMA_VERSION:
+        try:
+            project_db.check_db_version(project._db, path)
+        except NewerVersionError:
             project.close()
-            raise NewerVersionError(
-                f"{path} was saved by a newer version of Topdown (database format {row[0]})."
-            )
-        for sub in ("images", "masks", "thumbs", "models"):
+            raise
+        for sub in project_db.SUBFOLDERS:
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
             project._backfill_mask_labels()
         return project
 
     def _backfill_mask_labels(self) -> None:
-        """Once per project: fill the labels table from the masks of a segmentation project
-        made before masks were reflected there. Unreadable masks are left without labels."""
+        """Once per project: see engine.project_db.backfill_mask_labels."""
         with self._lock:
-            if self._db.execute("SELECT 1 FROM meta WHERE key=?", (MASK_LABELS_KEY,)).fetchone():
-                return
-            todo = self._db.execute(
-                "SELECT i.id, i.mask FROM images i WHERE i.mask IS NOT NULL AND NOT EXISTS "
-                "(SELECT 1 FROM labels l WHERE l.image_id=i.id) ORDER BY i.id"
-            ).fetchall()
-            from engine.imaging import BadImage, load_mask, mask_values
-
-            by_pos = {pos: cid for cid, pos in self._db.execute("SELECT id, position FROM classes")}
-            rows = []
-            for iid, rel in todo:
-                try:
-                    values = mask_values(load_mask(self.path / rel))
-                except (BadImage, OSError):
-                    continue
-                rows += [(iid, by_pos[v]) for v in values if v in by_pos]
-            try:
-                with self._db:
-                    self._db.executemany(
-                        "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)", rows
-                    )
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO meta VALUES (?, '1')", (MASK_LABELS_KEY,)
-                    )
-            except sqlite3.Error:
-                return  # read-only folder: counts stay empty, nothing else breaks
+            project_db.backfill_mask_labels(self._db, self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -505,41 +334,6 @@ class Project:
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT sha1 FROM images")}
 
-    _COLS = "i.id, i.file, i.name, i.source, i.sha1, i.width, i.height, i.split, i.vals, i.mask"
-
-    def _records(self, rows) -> list[ImageRecord]:
-        if not rows:
-            return []
-        ids = [r[0] for r in rows]
-        labels: dict[int, list[str]] = {}
-        for chunk_start in range(0, len(ids), 900):
-            chunk = ids[chunk_start : chunk_start + 900]
-            q = (
-                "SELECT l.image_id, c.name FROM labels l JOIN classes c ON c.id=l.class_id "
-                f"WHERE l.image_id IN ({','.join('?' * len(chunk))}) ORDER BY c.position"
-            )
-            for iid, cname in self._db.execute(q, chunk):
-                labels.setdefault(iid, []).append(cname)
-        out = []
-        for r in rows:
-            vals = tuple(json.loads(r[8])) if r[8] else None
-            out.append(
-                ImageRecord(
-                    id=r[0],
-                    file=r[1],
-                    name=r[2],
-                    source=r[3],
-                    sha1=r[4],
-                    width=r[5],
-                    height=r[6],
-                    split=r[7],
-                    labels=tuple(labels.get(r[0], ())),
-                    values=vals,
-                    mask=r[9],
-                )
-            )
-        return out
-
     def image(self, image_id: int) -> ImageRecord:
         recs = self.images([image_id])
         if not recs:
@@ -549,22 +343,7 @@ class Project:
     def images(self, ids: Sequence[int] | None = None) -> list[ImageRecord]:
         """Records for `ids` (in that order), or for every image when ids is None."""
         with self._lock:
-            if ids is None:
-                rows = self._db.execute(
-                    f"SELECT {self._COLS} FROM images i ORDER BY i.id"
-                ).fetchall()
-                return self._records(rows)
-            ids = list(ids)
-            rows = []
-            for s in range(0, len(ids), 900):
-                chunk = ids[s : s + 900]
-                rows += self._db.execute(
-                    f"SELECT {self._COLS} FROM images i WHERE i.id IN "
-                    f"({','.join('?' * len(chunk))})",
-                    chunk,
-                ).fetchall()
-            recs = {r.id: r for r in self._records(rows)}
-        return [recs[i] for i in ids if i in recs]
+            return project_queries.images(self._db, ids)
 
     def query(
         self,
@@ -575,63 +354,20 @@ class Project:
         name_contains: str | None = None,
     ) -> list[int]:
         """Ids of the images that pass every given filter, in import order."""
-        where, args = [], []
-        if label is not None:
-            where.append(
-                "i.id IN (SELECT l.image_id FROM labels l JOIN classes c ON c.id=l.class_id "
-                "WHERE c.name=?)"
-            )
-            args.append(label)
-        if unlabeled:
-            if self.task == "regression":
-                where.append("i.vals IS NULL")
-            elif self.task == "segmentation":
-                where.append("i.mask IS NULL")
-            else:
-                where.append("NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id=i.id)")
-        if split is not None:
-            where.append("i.split=?")
-            args.append(split)
-        if name_contains:
-            where.append("i.name LIKE ? ESCAPE '\\'")
-            esc = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            args.append(f"%{esc}%")
-        sql = "SELECT i.id FROM images i"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY i.id"
+        task = self.task
         with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
-        return [i for (i,) in rows]
+            return project_queries.query(
+                self._db,
+                task,
+                label=label,
+                unlabeled=unlabeled,
+                split=split,
+                name_contains=name_contains,
+            )
 
     def counts(self) -> Counts:
-        c = Counts()
         with self._lock:
-            c.total = self._db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-            for s, n in self._db.execute("SELECT split, COUNT(*) FROM images GROUP BY split"):
-                c.per_split[s] = n
-            cls = self._db.execute("SELECT id, name FROM classes ORDER BY position").fetchall()
-            c.per_class = {n: 0 for _, n in cls}
-            c.per_class_split = {n: {} for _, n in cls}
-            name_of = dict(cls)
-            # grouped by class id, not name: no join with classes (matters at 100k images)
-            for cid, s, n in self._db.execute(
-                "SELECT l.class_id, i.split, COUNT(*) FROM labels l "
-                "JOIN images i ON i.id=l.image_id GROUP BY l.class_id, i.split"
-            ):
-                name = name_of[cid]
-                c.per_class[name] += n
-                c.per_class_split[name][s] = n
-            if self.task == "regression":
-                cond = "vals IS NULL"
-            elif self.task == "segmentation":
-                cond = "mask IS NULL"
-            else:
-                cond = "NOT EXISTS (SELECT 1 FROM labels l WHERE l.image_id=images.id)"
-            c.unlabeled = self._db.execute(f"SELECT COUNT(*) FROM images WHERE {cond}").fetchone()[
-                0
-            ]
-        return c
+            return project_queries.counts(self._db, self.task)
 
     # ----------------------------------------------------------------- labels
     def set_labels(self, ids: Sequence[int], labels: Sequence[str]) -> None:
@@ -721,18 +457,8 @@ class Project:
 
     def split_state(self, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
         """(split, lock level) of `ids` (for undo)."""
-        out: dict[int, tuple[str, int]] = {}
-        ids = list(ids)
         with self._lock:
-            for s in range(0, len(ids), 900):
-                chunk = ids[s : s + 900]
-                for iid, sp, lk in self._db.execute(
-                    f"SELECT id, split, split_locked FROM images WHERE id IN "
-                    f"({','.join('?' * len(chunk))})",
-                    chunk,
-                ):
-                    out[iid] = (sp, lk)
-        return out
+            return project_queries.split_state(self._db, ids)
 
     def restore_labels(self, state: dict[int, Sequence[str]]) -> None:
         """Put back labels saved by `label_state` (classes deleted since are re-created)."""
@@ -796,31 +522,7 @@ class Project:
                 "ORDER BY c.position"
             ):
                 lab[iid] = lab[iid] + "|" + name if iid in lab else name
-        groups: dict[str, list[int]] = {}
-        if self.task == "regression":
-            vals = sorted((json.loads(v)[0], i) for i, v in rows if v)
-            nbins = max(1, min(10, len(vals) // 10))
-            for rank, (_, i) in enumerate(vals):
-                groups.setdefault(f"bin{rank * nbins // max(1, len(vals))}", []).append(i)
-            for i, v in rows:
-                if not v:
-                    groups.setdefault("none", []).append(i)
-        else:
-            for i, _ in rows:
-                groups.setdefault(lab.get(i, ""), []).append(i)
-        rng = random.Random(seed)
-        assignment: list[tuple[str, int]] = []
-        for key in sorted(groups):
-            members = groups[key]
-            rng.shuffle(members)
-            n = len(members)
-            n_test = round(n * test_pct)
-            n_valid = round(n * valid_pct)
-            if n >= 2 and valid_pct > 0 and n_valid == 0:
-                n_valid = 1
-            for k, i in enumerate(members):
-                s = "test" if k < n_test else "valid" if k < n_test + n_valid else "train"
-                assignment.append((s, i))
+        assignment = _assign_splits(self.task, rows, lab, valid_pct, test_pct, seed)
         with self._lock, self._db:
             self._db.executemany("UPDATE images SET split=?, split_locked=1 WHERE id=?", assignment)
         self._changed("splits", None)
