@@ -51,8 +51,11 @@ CREATE TABLE IF NOT EXISTS skipped (
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """The project's database, in autocommit mode (`with db:` makes a transaction)."""
-    db = sqlite3.connect(path / DB_FILE, check_same_thread=False, isolation_level=None, timeout=30)
+    """The project's database. Writes open a transaction implicitly and `with db:` commits it,
+    or rolls it back on error, so each change is all-or-nothing (autocommit mode would not)."""
+    db = sqlite3.connect(
+        path / DB_FILE, check_same_thread=False, isolation_level="DEFERRED", timeout=30
+    )
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")

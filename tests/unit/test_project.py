@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import threading
 
 import pytest
@@ -122,3 +123,28 @@ def test_thumbnail_of_bad_file_raises_badimage(tmp_path):
     rec = p.image(_add(p, f))
     with pytest.raises(BadImage, match="broken.png"):
         thumbnail(p, rec)
+
+
+def test_a_failed_batch_saves_nothing_of_itself(tmp_path):
+    """Every change is one transaction: a batch that fails part-way leaves no half of it."""
+    p = Project.create(tmp_path / "p", "classification")
+    p.add_images([NewImage(file="images/a.png", name="a.png", source="", sha1="a", width=1,
+                           height=1, labels=["cat"])])  # fmt: skip
+    batch = [
+        NewImage(
+            file=f"images/{n}.png",
+            name=f"{n}.png",
+            source="",
+            sha1=n,
+            width=1,
+            height=1,
+            labels=["dog"],
+        )  # fmt: skip
+        for n in ("b", "c", "a")  # the third clashes with a file already in the project
+    ]
+    with pytest.raises((ProjectError, sqlite3.IntegrityError)):
+        p.add_images(batch)
+    p.close()
+    with Project.open(tmp_path / "p") as again:
+        assert [r.name for r in again.images()] == ["a.png"]
+        assert again.counts().per_class.get("dog", 0) == 0
