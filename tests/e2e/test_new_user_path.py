@@ -12,7 +12,7 @@ from PIL import Image
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QDialog
 
-from tests.gui.helpers import drop_files, send_drag
+from tests.gui.helpers import drop_files, send_drag, shown_main_window
 
 BUTTONS = Qt.MouseButton.LeftButton
 
@@ -22,17 +22,6 @@ def write_unlabeled(folder: Path, n: int) -> None:
     for i in range(n):
         arr = np.random.default_rng(i).integers(0, 255, (20, 20, 3), dtype=np.uint8)
         Image.fromarray(arr).save(folder / f"photo_{i}.png")
-
-
-def start_app(qtbot):
-    from gui.main_window import MainWindow
-
-    w = MainWindow()
-    w.ask = lambda title, text: True
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
 
 
 def test_new_user_labels_a_project_and_finds_it_again(qtbot, tmp_path, monkeypatch):
@@ -52,7 +41,7 @@ def test_new_user_labels_a_project_and_finds_it_again(qtbot, tmp_path, monkeypat
     monkeypatch.setattr(start_page.NewProjectDialog, "exec", fill_in)
 
     # 1. start the app; first launch shows the start page
-    w = start_app(qtbot)
+    w = shown_main_window(qtbot)
     assert w.stack.currentWidget() is w.start_page
     qtbot.mouseClick(w.start_page.new_button, BUTTONS)
     assert w.project is not None and w.project.task == "classification"
@@ -108,7 +97,7 @@ def test_new_user_labels_a_project_and_finds_it_again(qtbot, tmp_path, monkeypat
     # 6. quit, start again, reopen from the recent list: the labels are there
     w.close()
     assert not w.isVisible() and w.project is None
-    w2 = start_app(qtbot)
+    w2 = shown_main_window(qtbot)
     recent = w2.start_page.recent_list
     assert w2.start_page.recent_paths()[0] == str(project_path)
     rect = recent.visualItemRect(recent.item(0))

@@ -94,3 +94,17 @@ def train_tiny_projects(root: Path, sizes: Mapping[str, int]) -> dict[str, Path]
         p.close()
         out[task] = root / task
     return out
+
+
+# ---------------------------------------------------------------------- the main window
+def shown_main_window(qtbot):
+    """A shown, exposed MainWindow whose questions are answered yes (closing during a job in
+    teardown must not block on a dialog)."""
+    from gui.main_window import MainWindow
+
+    w = MainWindow()
+    w.ask = lambda title, text: True
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w

@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QDialog
 
 from engine.project import Project
-from tests.gui.helpers import drag_enter
+from tests.gui.helpers import drag_enter, shown_main_window
 from tests.gui.helpers import drop_files as drop
 
 
@@ -31,14 +31,7 @@ def write_images(folder: Path, n: int, size: int = 16, start: int = 0) -> list[P
 
 @pytest.fixture
 def window(qtbot):
-    from gui.main_window import MainWindow
-
-    w = MainWindow()
-    w.ask = lambda title, text: True
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_main_window(qtbot)
 
 
 @pytest.fixture

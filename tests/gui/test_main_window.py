@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from engine.project import NewImage, Project
+from tests.gui.helpers import shown_main_window
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,14 +40,7 @@ def make_images_project(path: Path, n: int = 4, classes=("cat", "dog")) -> Proje
 
 @pytest.fixture
 def window(qtbot, monkeypatch):
-    from gui.main_window import MainWindow
-
-    w = MainWindow()
-    w.ask = lambda title, text: True  # closing during a job in teardown must not block
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_main_window(qtbot)
 
 
 def test_window_shows_start_page_and_menus(window):
