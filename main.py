@@ -10,7 +10,7 @@ CLI_COMMANDS = {"new", "info", "train", "predict", "demo"}
 
 
 def cli_main(argv: list[str] | None = None) -> int:
-    from engine.cli import run
+    from engine.cli.main import run
 
     return run(sys.argv[1:] if argv is None else argv)
 

@@ -1,11 +1,11 @@
 """Project scale: import, open and label a project of many (tiny) images.
 
-Creates N distinct 8x8 PNGs in class folders, imports them with `engine.importers.import_folder`
+Creates N distinct 8x8 PNGs in class folders, imports them with `engine.imports.api.import_folder`
 (`import_s`), then measures `open_s`: open the project and show the first page of
-thumbnails. When `gui.data_page.DataPage` exists this is the GUI path, offscreen:
+thumbnails. When `gui.data.page.DataPage` exists this is the GUI path, offscreen:
 `Project.open` + `DataPage.set_project` until the visible tiles' thumbnails (cold cache) have
 arrived; otherwise the engine path (open, query, first 60 records and thumbnails).
-`label_change_ms` is the median of 50 single-image label changes through `engine.history`
+`label_change_ms` is the median of 50 single-image label changes through `engine.project.history`
 (each one saved). Also reports `counts_ms` and `query_ms` at that size.
 
     python benchmarks/project_scale.py --json [--n 100000] [--keep DIR]
@@ -53,8 +53,8 @@ def open_gui(path: Path) -> tuple[float, int, str]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from engine.project import Project
-    from gui.data_page import DataPage
+    from engine.project.store import Project
+    from gui.data.page import DataPage
 
     app = QApplication.instance() or QApplication([])
     page = DataPage()
@@ -79,8 +79,8 @@ def open_gui(path: Path) -> tuple[float, int, str]:
 
 
 def open_engine(path: Path) -> tuple[float, int, str]:
-    from engine.project import Project
-    from engine.thumbnails import thumbnail
+    from engine.project.store import Project
+    from engine.project.thumbnails import thumbnail
 
     t0 = time.perf_counter()
     project = Project.open(path)
@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine-only", action="store_true", help="skip the GUI measurement")
     args = ap.parse_args(argv)
 
-    from engine.history import History
-    from engine.importers import import_folder
-    from engine.project import Project
+    from engine.imports.api import import_folder
+    from engine.project.history import History
+    from engine.project.store import Project
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="topdown-scale-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine.config import TrainConfig  # noqa: E402
-from engine.project import NewImage, Project  # noqa: E402
+from engine.project.store import NewImage, Project  # noqa: E402
 
 
 def make_images(folder: Path, n: int, seed: int = 0, masks: bool = False) -> list[tuple]:
@@ -99,7 +99,7 @@ class EngineLoop:
     """The engine's real per-batch path: loader (cache, augment, collate), batch prep, step."""
 
     def __init__(self, project, arch: str, size: int, bs: int, frozen: bool):
-        from engine import train as tr
+        from engine.training import train as tr
 
         cfg = TrainConfig(arch=arch, weights="none", image_size=size, batch_size=bs,
                           device="cpu", lr=1e-3, epochs=1000, freeze_epochs=0)  # fmt: skip
@@ -115,7 +115,7 @@ class EngineLoop:
             yield from self.run.learner.batches(self.run.train_loader)
 
     def set_frozen(self, frozen: bool) -> None:
-        from engine import train as tr
+        from engine.training import train as tr
 
         (self.run.bundle.freeze_body if frozen else self.run.bundle.unfreeze)()
         steps = 1000 * len(self.run.train_loader)
@@ -176,7 +176,7 @@ class RefLoop:
         import torch
         from torch.utils.data import DataLoader
 
-        from engine.models import build_model
+        from engine.models.registry import build_model
 
         self.model = build_model(arch, "segmentation" if seg else "classification",
                                  3 if seg else 2, "none").model  # fmt: skip

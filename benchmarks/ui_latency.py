@@ -64,8 +64,8 @@ def run(
     from PySide6.QtWidgets import QApplication
 
     from engine.config import TrainConfig
-    from engine.demo import create_demo_project
     from engine.events import BatchEnd
+    from engine.project.demo import create_demo_project
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     project_dir = tmp / "demo"
@@ -79,13 +79,13 @@ def run(
         epochs=50,
         lr=1e-3,
     )
-    from engine.project import Project
+    from engine.project.store import Project
 
     with Project.open(project_dir) as p:
         p.save_settings(cfg.to_dict())
 
-    from gui.main_window import MainWindow
-    from gui.train_page import TrainPage
+    from gui.train.page import TrainPage
+    from gui.window.main_window import MainWindow
 
     window = MainWindow()
     window.resize(1280, 800)

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 @dataclass
 class TrainConfig:
-    arch: str = "resnet18"  # a name from engine.models (image tasks) or a segmentation arch
+    arch: str = "resnet18"  # a name in engine.models.registry.ARCHITECTURES
     weights: str = "imagenet"  # "imagenet" | "none" | path to a local weights file
     epochs: int = 4  # unfrozen epochs
     freeze_epochs: int = 1  # epochs with the pretrained body frozen, before `epochs`

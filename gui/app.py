@@ -116,7 +116,7 @@ def run_gui(argv: list[str]) -> int:
     """Show the main window and run the event loop; returns the exit code."""
     args = _parse(argv)
     app = make_app(argv)
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     window = MainWindow()
 

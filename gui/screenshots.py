@@ -36,14 +36,14 @@ def take(outdir: Path, task: str = "classification") -> list[Path]:
     os.environ["TOPDOWN_CONFIG_DIR"] = str(Path(tmp) / "config")
     os.environ["TOPDOWN_DATA_DIR"] = str(Path(tmp) / "data")
 
-    from gui import settings
     from gui.app import make_app
-    from gui.main_window import MainWindow
+    from gui.common import settings
+    from gui.window.main_window import MainWindow
 
     outdir.mkdir(parents=True, exist_ok=True)
     app = make_app([])
     # a couple of recent projects make the start page look like it does after a few days
-    from engine.demo import create_demo_project
+    from engine.project.demo import create_demo_project
 
     for name in ("flowers", "defects"):
         create_demo_project(Path(tmp) / "examples" / name, n=4, size=32).close()
@@ -64,7 +64,7 @@ def take(outdir: Path, task: str = "classification") -> list[Path]:
     _wait(app, 0.3)
     save(window, "start_page.png")
 
-    from gui.start_page import NewProjectDialog
+    from gui.start.page import NewProjectDialog
 
     dlg = NewProjectDialog(window, name="flowers")
     dlg.show()
@@ -97,9 +97,9 @@ def _import_report(window, tmp: Path):
     """A real import (two images, one broken file, one duplicate) shown in the report dialog."""
     from PIL import Image
 
-    from engine.importers import import_paths
-    from engine.project import Project
-    from gui.import_flow import ImportReportDialog
+    from engine.imports.api import import_paths
+    from engine.project.store import Project
+    from gui.data.import_flow import ImportReportDialog
 
     src = tmp / "holiday"
     src.mkdir()

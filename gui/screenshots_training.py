@@ -35,7 +35,7 @@ def _settle(app, seconds: float = 0.6) -> None:
 
 def _configure(project_dir: Path, **overrides) -> None:
     from engine.config import TrainConfig
-    from engine.project import Project
+    from engine.project.store import Project
 
     cfg = TrainConfig(weights="none", lr=2e-3, **overrides)
     with Project.open(project_dir) as p:
@@ -90,12 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from engine.demo import create_demo_project
+    from engine.project.demo import create_demo_project
     from gui.app import apply_theme
-    from gui.eval_page import EvaluatePage
-    from gui.main_window import MainWindow
-    from gui.predict_page import PredictPage
-    from gui.train_page import TrainPage
+    from gui.evaluate.page import EvaluatePage
+    from gui.predict.page import PredictPage
+    from gui.train.page import TrainPage
+    from gui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app)

@@ -17,7 +17,7 @@ def pretrained_state(arch: str) -> dict:
     from torchvision import models
     from torchvision.models import get_weight, segmentation
 
-    from engine.models import ARCHITECTURES
+    from engine.models.registry import ARCHITECTURES
 
     spec = ARCHITECTURES[arch]
     w = get_weight(spec.weights_id)
@@ -39,8 +39,8 @@ def install_fake_weights(arch: str) -> Path:
     """Write the fake pretrained file for `arch` where torchvision would cache it; return path."""
     import torch
 
-    from engine.models import ARCHITECTURES
-    from engine.weights import mark_verified, pretrained_file
+    from engine.models.registry import ARCHITECTURES
+    from engine.models.weights import mark_verified, pretrained_file
 
     path, _url = pretrained_file(ARCHITECTURES[arch])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ def save_tiny_model(
     """
     import torch
 
-    from engine.models import build_model
+    from engine.models.registry import build_model
 
     n = len(targets) if task == "regression" else len(class_names)
     torch.manual_seed(0)

@@ -25,7 +25,7 @@ def write_unlabeled(folder: Path, n: int) -> None:
 
 
 def test_new_user_labels_a_project_and_finds_it_again(qtbot, tmp_path, monkeypatch):
-    from gui import start_page
+    from gui.start import page as start_page
 
     photos = tmp_path / "my photos"
     write_unlabeled(photos, 6)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.project import NewImage, Project
+from engine.project.store import NewImage, Project
 
 COLORS = [(220, 40, 40), (40, 160, 60), (40, 70, 220), (230, 200, 30), (150, 60, 180)]
 
@@ -86,7 +86,7 @@ def make_seg_project(path: str | Path, size: int = 40) -> tuple[Project, np.ndar
 @pytest.fixture
 def page(qtbot):
     """A DataPage in a 1100x700 window, shut down cleanly after the test."""
-    from gui.data_page import DataPage
+    from gui.data.page import DataPage
 
     w = DataPage(None)
     qtbot.addWidget(w)

@@ -85,7 +85,7 @@ ARCH = {
 def train_tiny_projects(root: Path, sizes: Mapping[str, int]) -> dict[str, Path]:
     """One tiny trained project per task in `sizes` (task -> number of images) under `root`,
     made by tests/unit/trainproj.py; returns task -> project folder (the projects are closed)."""
-    from engine.train import train
+    from engine.training.train import train
 
     out = {}
     for task, n in sizes.items():
@@ -100,7 +100,7 @@ def train_tiny_projects(root: Path, sizes: Mapping[str, int]) -> dict[str, Path]
 def shown_main_window(qtbot):
     """A shown, exposed MainWindow whose questions are answered yes (closing during a job in
     teardown must not block on a dialog)."""
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     w = MainWindow()
     w.ask = lambda title, text: True

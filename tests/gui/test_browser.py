@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from gui.browser import ImageListModel, ids_from_mime
+from gui.data.browser import ImageListModel, ids_from_mime
 from tests.gui.conftest import make_project
 
 
@@ -99,7 +99,7 @@ def _big_project(path, n: int):
     executemany, as add_images of 100k rows would cost most of this test's time budget."""
     import sqlite3
 
-    from engine.project import Project
+    from engine.project.store import Project
 
     Project.create(path, "classification").close()
     db = sqlite3.connect(path / "project.db")
@@ -114,7 +114,7 @@ def _big_project(path, n: int):
 
 
 def test_100k_rows_scroll_without_loading_every_record(qtbot, tmp_path):
-    from gui.browser import ImageBrowser
+    from gui.data.browser import ImageBrowser
 
     p = _big_project(tmp_path / "big", 100_000)
     model = ImageListModel()

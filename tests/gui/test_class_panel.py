@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from gui.class_panel import COUNT, NAME, UNLABELED
+from gui.data.class_panel import COUNT, NAME, UNLABELED
 from tests.gui.conftest import make_project, make_seg_project
 
 

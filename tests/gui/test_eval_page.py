@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.evaluation import load_evaluation
-from engine.project import Project
-from gui.eval_page import EvaluatePage
+from engine.project.store import Project
+from engine.training.evaluation import load_evaluation
+from gui.evaluate.page import EvaluatePage
 from tests.gui.helpers import make_train_project, train_tiny_projects
 
 

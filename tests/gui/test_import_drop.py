@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QDialog
 
-from engine.project import Project
+from engine.project.store import Project
 from tests.gui.helpers import drag_enter, shown_main_window
 from tests.gui.helpers import drop_files as drop
 
@@ -84,7 +84,7 @@ def test_drop_single_files_and_ignore_non_file_urls(opened, tmp_path, qtbot):
 
 
 def test_cancel_a_large_import(opened, tmp_path, qtbot, monkeypatch):
-    import engine.importers as importers
+    import engine.imports.api as importers
 
     real = importers.load_rgb
 
@@ -117,7 +117,7 @@ def test_cancel_a_large_import(opened, tmp_path, qtbot, monkeypatch):
 def test_drop_on_start_page_offers_a_project_from_class_folders(
     window, tmp_path, qtbot, monkeypatch
 ):
-    from gui import start_page
+    from gui.start import page as start_page
 
     src = tmp_path / "animals"
     write_images(src / "cat", 2)
@@ -144,7 +144,7 @@ def test_drop_on_start_page_offers_a_project_from_class_folders(
 
 
 def test_drop_on_start_page_can_be_declined(window, tmp_path, monkeypatch):
-    from gui import start_page
+    from gui.start import page as start_page
 
     write_images(tmp_path / "x", 1)
     monkeypatch.setattr(start_page.NewProjectDialog, "exec", lambda d: QDialog.DialogCode.Rejected)
@@ -153,7 +153,7 @@ def test_drop_on_start_page_can_be_declined(window, tmp_path, monkeypatch):
 
 
 def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
-    from gui.import_dialogs import CsvImportDialog, RegexImportDialog
+    from gui.data.import_dialogs import CsvImportDialog, RegexImportDialog
 
     w = opened
     src = tmp_path / "named"
@@ -190,7 +190,7 @@ def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
 
 
 def test_segmentation_dialog_finds_masks_and_imports(window, tmp_path, qtbot):
-    from gui.import_dialogs import SegmentationImportDialog
+    from gui.data.import_dialogs import SegmentationImportDialog
 
     window.create_project(tmp_path / "seg", "segmentation")
     write_images(tmp_path / "data" / "images", 2, size=16)

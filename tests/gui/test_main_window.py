@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.project import NewImage, Project
+from engine.project.store import NewImage, Project
 from tests.gui.helpers import shown_main_window
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ def test_edit_undo_redo_reach_the_data_page(window, tmp_path):
 
 
 def test_close_during_a_job_asks_then_cancels(window, qtbot):
-    from gui import settings
+    from gui.common import settings
 
     started = threading.Event()
 

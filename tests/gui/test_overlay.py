@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.overlay import ClassLegend, blend, mask_to_rgba, resize_nearest, to_qimage
+from gui.common.overlay import ClassLegend, blend, mask_to_rgba, resize_nearest, to_qimage
 
 COLORS = ["#000000", "#ff0000", "#00ff00"]
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.overlay import hex_to_rgb
-from gui.predict_page import PredictPage
+from gui.common.overlay import hex_to_rgb
+from gui.predict.page import PredictPage
 from tests.gui.helpers import drop_files, train_tiny_projects
 
 
@@ -24,7 +24,7 @@ def trained(tmp_path_factory):
 
 
 def _open(qtbot, bridge, folder):
-    from engine.project import Project
+    from engine.project.store import Project
 
     project = Project.open(folder)
     page = PredictPage(bridge)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.project import Project
-from gui import settings
-from gui.start_page import TASK_TEXTS, NewProjectDialog, StartPage
+from engine.project.store import Project
+from gui.common import settings
+from gui.start.page import TASK_TEXTS, NewProjectDialog, StartPage
 
 
 @pytest.fixture
@@ -88,17 +88,17 @@ def test_new_project_dialog_explains_tasks_and_checks_input(qtbot, tmp_path):
 
 
 def test_demo_project_opens_from_the_start_page(qtbot, monkeypatch):
-    import engine.demo
+    import engine.project.demo
 
-    real = engine.demo.create_demo_project
+    real = engine.project.demo.create_demo_project
     calls = []
 
     def small_demo(path, task="classification", **kw):  # fewer images: the suite runs on 2 cores
         calls.append(task)
         return real(path, task=task, n=24, size=32)
 
-    monkeypatch.setattr(engine.demo, "create_demo_project", small_demo)
-    from gui.main_window import MainWindow
+    monkeypatch.setattr(engine.project.demo, "create_demo_project", small_demo)
+    from gui.window.main_window import MainWindow
 
     w = MainWindow()
     qtbot.addWidget(w)

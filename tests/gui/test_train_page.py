@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.demo import create_demo_project
 from engine.events import BatchEnd, EpochEnd, FitEnd, FitStart
-from engine.project import Project
+from engine.project.demo import create_demo_project
+from engine.project.store import Project
 from gui.bridge import EngineBridge
-from gui.train_page import TrainPage, overfitting
+from gui.train.page import TrainPage, overfitting
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_stop_keeps_last_checkpoint(qtbot, page, bridge, project):
 
 
 def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):
-    from gui.main_window import MainWindow
+    from gui.window.main_window import MainWindow
 
     folder = tmp_path / "demo"
     create_demo_project(folder, "classification", n=16, size=32).close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from gui.overlay import mask_to_rgba, to_qimage
+from gui.common.overlay import mask_to_rgba, to_qimage
 from tests.gui.conftest import make_project, make_seg_project
 
 

@@ -18,8 +18,8 @@ from PIL import Image
 
 import engine.imaging
 from engine.imaging import file_sha1
-from engine.importers import import_csv, import_folder, import_segmentation
-from engine.project import Project
+from engine.imports.api import import_csv, import_folder, import_segmentation
+from engine.project.store import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,8 +117,8 @@ def test_csv_missing_files_and_non_numeric_regression(tmp_path):
 KILL_SCRIPT = """
 import sys
 sys.path.insert(0, sys.argv[3])
-import engine.importers as imp
-from engine.project import Project
+import engine.imports.api as imp
+from engine.project.store import Project
 imp.BATCH = 50
 p = Project.create(sys.argv[1], "classification")
 imp.import_folder(p, sys.argv[2])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from imagegen import write_bad, write_class_folders, write_image
 
-from engine.cli import run
-from engine.project import Project
+from engine.cli.main import run
+from engine.project.store import Project
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from engine.cli import run
+from engine.cli.main import run
 from tests.unit.trainproj import make_project
 
 ROOT = Path(__file__).resolve().parents[2]

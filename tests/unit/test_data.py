@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import engine.data as data
-from engine.augment import BatchPrep, rotate_batch
-from engine.data import ImageDataset, collate, make_loader, prepare_data
+import engine.training.data as data
+from engine.training.augment import BatchPrep, rotate_batch
+from engine.training.data import ImageDataset, collate, make_loader, prepare_data
 from tests.unit.trainproj import make_project, tiny_config
 
 

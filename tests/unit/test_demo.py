@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.demo import _HUES, SHAPES, create_demo_project
 from engine.imaging import file_sha1, load_mask, load_rgb
-from engine.project import Project, ProjectError
+from engine.project.demo import _HUES, SHAPES, create_demo_project
+from engine.project.store import Project, ProjectError
 
 
 def _near(a: np.ndarray, rgb, tol=90) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.history import History
-from engine.project import NewImage, Project, ProjectError
+from engine.project.history import History
+from engine.project.store import NewImage, Project, ProjectError
 
 
 def _project(tmp_path, task="classification", n=4):

@@ -9,14 +9,14 @@ from PIL import Image
 
 from engine.control import Cancelled, RunControl
 from engine.imaging import file_sha1, load_mask
-from engine.importers import (
+from engine.imports.api import (
     import_csv,
     import_folder,
     import_paths,
     import_regex,
     import_segmentation,
 )
-from engine.project import Project, ProjectError
+from engine.project.store import Project, ProjectError
 
 
 def _proj(tmp_path, task="classification", name="proj"):
@@ -162,7 +162,7 @@ def test_segmentation_with_and_without_codes(tmp_path):
 
 
 def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path, monkeypatch):
-    import engine.importers as imp
+    import engine.imports.api as imp
 
     monkeypatch.setattr(imp, "BATCH", 4)
     src = tmp_path / "src"

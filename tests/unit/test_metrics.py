@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.lr_find import valley
-from engine.metrics import Metrics, confusion_metrics, is_better, make_loss, per_item_loss
+from engine.training.lr_find import valley
+from engine.training.metrics import Metrics, confusion_metrics, is_better, make_loss, per_item_loss
 
 
 def test_classification_accuracy_and_error_rate():

@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from engine.models import ARCHITECTURES, architectures_for, build_model, default_arch
+from engine.models.registry import ARCHITECTURES, architectures_for, build_model, default_arch
 from tests.fakeweights import install_fake_weights, pretrained_state
 
 
@@ -39,7 +39,10 @@ def test_specs_have_beginner_descriptions_and_true_sizes():
 
 
 def test_importing_models_does_not_import_torch():
-    code = "import sys, engine.models, engine.weights, engine.devices, engine.predict; "
+    code = (
+        "import sys, engine.models.registry, engine.models.weights, engine.devices, "
+        "engine.predict.predictor; "
+    )
     code += "print('torch' in sys.modules, 'torchvision' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

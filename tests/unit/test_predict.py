@@ -11,7 +11,7 @@ from PIL import Image
 from engine.control import Cancelled, RunControl
 from engine.events import Skipped
 from engine.imaging import BadImage, load_mask
-from engine.predict import ModelFileError, Predictor, save_mask_png
+from engine.predict.predictor import ModelFileError, Predictor, save_mask_png
 from tests.fakeweights import save_tiny_model
 
 CLASSES = ("cat", "dog", "fox")
@@ -100,7 +100,7 @@ def test_segmentation_mask_at_original_size(tmp_path):
 
 
 def test_huge_image_mask_still_at_original_size(tmp_path, monkeypatch):
-    import engine.predict as P
+    import engine.predict.predictor as P
 
     monkeypatch.setattr(P, "MAX_MASK_FLOATS", 3 * 20 * 20)  # pretend 300x200 is huge
     names = ("bg", "a", "b")

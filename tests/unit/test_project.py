@@ -12,8 +12,8 @@ from imagegen import write_exif_rotated, write_image
 from PIL import Image
 
 from engine.imaging import BadImage, file_sha1
-from engine.project import NewerVersionError, NewImage, Project, ProjectError
-from engine.thumbnails import clear_thumbnails, thumbnail
+from engine.project.store import NewerVersionError, NewImage, Project, ProjectError
+from engine.project.thumbnails import clear_thumbnails, thumbnail
 
 
 def _add(p: Project, path, labels=()):

@@ -10,10 +10,10 @@ import pytest
 from imagegen import write_image
 from PIL import Image
 
-from engine.demo import SHAPES, create_demo_project
 from engine.imaging import load_mask, mask_values
-from engine.importers import import_segmentation
-from engine.project import MASK_LABELS_KEY, Project, ProjectError
+from engine.imports.api import import_segmentation
+from engine.project.demo import SHAPES, create_demo_project
+from engine.project.store import MASK_LABELS_KEY, Project, ProjectError
 
 
 def _seg_folder(tmp_path):

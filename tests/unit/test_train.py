@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine import train as train_mod
-from engine.evaluation import load_evaluation
 from engine.events import BatchEnd, EpochEnd, FitEnd, FitStart
-from engine.train import lr_find, train
+from engine.training import train as train_mod
+from engine.training.evaluation import load_evaluation
+from engine.training.train import lr_find, train
 from tests.unit.trainproj import Recorder, make_project, tiny_config
 
 EXPECTED = {
@@ -94,9 +94,9 @@ def test_a_run_learns_red_from_blue(tmp_path):
 
 def test_regression_model_outputs_real_units(tmp_path):
     """The saved model predicts in the targets' units (normalisation folded into the head)."""
-    from engine.checkpoint import load_checkpoint
     from engine.imaging import load_rgb
-    from engine.models import build_model
+    from engine.models.registry import build_model
+    from engine.training.checkpoint import load_checkpoint
 
     project = make_project(tmp_path / "p", "regression", n=24)
     train(project, tiny_config(arch="mobilenet_v3_small", epochs=2))
@@ -120,7 +120,7 @@ def test_regression_model_outputs_real_units(tmp_path):
 
 
 def test_lr_find_gives_a_curve_and_keeps_weights(tmp_path):
-    from engine.lr_find import run_lr_find
+    from engine.training.lr_find import run_lr_find
 
     project = make_project(tmp_path / "p", "classification", n=24)
     res = lr_find(project, tiny_config(arch="mobilenet_v3_small"), num_it=12)

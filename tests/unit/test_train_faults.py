@@ -13,10 +13,10 @@ import torch
 from PIL import Image
 
 from engine.control import RunControl
-from engine.data import TrainingError
-from engine.learner import Learner
-from engine.train import train
-from engine.weights import WeightsUnavailable
+from engine.models.weights import WeightsUnavailable
+from engine.training.data import TrainingError
+from engine.training.learner import Learner
+from engine.training.train import train
 from tests.unit.trainproj import Recorder, make_project, tiny_config
 
 ARCH = "mobilenet_v3_small"
@@ -85,7 +85,7 @@ def test_weights_offline_propagates_before_training(tmp_path):
 
 # ------------------------------------------------------------------ faults during training
 def test_nan_loss_stops_with_advice(tmp_path, monkeypatch):
-    import engine.metrics as metrics
+    import engine.training.metrics as metrics
 
     monkeypatch.setattr(
         metrics, "make_loss", lambda task, ls=0.0: lambda out, y: out.sum() * np.nan
@@ -193,7 +193,7 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
 
 
 def test_cancel_during_lr_finder_returns_cancelled(tmp_path, monkeypatch):
-    import engine.train as train_mod
+    import engine.training.train as train_mod
 
     monkeypatch.setattr(train_mod, "LR_FIND_ITERS", 50)
     project = make_project(tmp_path / "p", "classification", n=16)
@@ -211,7 +211,7 @@ def test_cancel_during_lr_finder_returns_cancelled(tmp_path, monkeypatch):
 
 
 def test_early_stopping_ends_the_run_when_the_metric_stops_improving(tmp_path, monkeypatch):
-    import engine.metrics as metrics
+    import engine.training.metrics as metrics
 
     calls = []
     monkeypatch.setattr(

@@ -16,7 +16,7 @@ from PIL import Image
 
 from engine.config import TrainConfig
 from engine.imaging import file_sha1
-from engine.project import NewImage, Project
+from engine.project.store import NewImage, Project
 
 TINTS = {"red": (200, 40, 40), "blue": (40, 60, 200), "green": (40, 180, 60)}
 

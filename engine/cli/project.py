@@ -1,0 +1,191 @@
+"""CLI: `new` (create a project and import), `info` (what a project holds), `demo`.
+
+Errors a user can fix (bad arguments, a folder that is not a project, an invalid regex) are
+printed as one clear line on stderr with exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from engine.project.store import TASKS, Project, ProjectError
+
+MAX_LISTED = 20  # skipped files / duplicates printed before "... and N more"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("new", help="create a project and import images into it")
+    p.add_argument("project", help="folder of the new project")
+    p.add_argument("--task", choices=TASKS, default="classification")
+    p.add_argument("--from", dest="source", metavar="DIR", help="images: class folders or flat")
+    p.add_argument("--labels-csv", metavar="FILE", help="CSV of filename,label (images in --from)")
+    p.add_argument("--label-regex", metavar="RE", help="label = first group of RE on file names")
+    p.add_argument("--masks", metavar="DIR", help="segmentation masks matched by file name")
+    p.add_argument("--codes", metavar="FILE", help="segmentation class names, one per line")
+    p.add_argument("--valid-pct", type=float, default=0.2)
+    p.add_argument("--test-pct", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_new)
+
+    p = subparsers.add_parser("info", help="show a project's classes, counts and skipped files")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_info)
+
+    p = subparsers.add_parser("demo", help="create a demo project of generated shapes")
+    p.add_argument("project")
+    p.add_argument("--task", choices=TASKS, default="classification")
+    p.add_argument("-n", type=int, default=300, help="number of images (default 300)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_demo)
+
+
+def _fail(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 1
+
+
+def _print_report(rep) -> None:
+    print(rep.summary() + ".")
+    for title, rows in (("Skipped", rep.skipped), ("Duplicates (already in the project)", None)):
+        if rows is None:
+            rows = [(a, f"same content as {b}") for a, b in rep.duplicates]
+        if not rows:
+            continue
+        print(f"{title}:")
+        for path, why in rows[:MAX_LISTED]:
+            print(f"  {path}: {why}")
+        if len(rows) > MAX_LISTED:
+            print(f"  ... and {len(rows) - MAX_LISTED} more")
+
+
+def cmd_new(args) -> int:
+    from engine.imports import api as importers
+
+    if args.masks and args.task != "segmentation":
+        return _fail("--masks needs --task segmentation.")
+    if args.task == "segmentation" and (args.labels_csv or args.label_regex):
+        return _fail("a segmentation project takes --masks, not --labels-csv or --label-regex.")
+    if args.labels_csv and args.label_regex:
+        return _fail("use either --labels-csv or --label-regex, not both.")
+    if (args.label_regex or args.masks) and not args.source:
+        return _fail("--label-regex and --masks need --from DIR (the images).")
+    if not 0 <= args.valid_pct < 1 or not 0 <= args.test_pct < 1:
+        return _fail("--valid-pct and --test-pct must be between 0 and 1.")
+    if args.valid_pct + args.test_pct >= 1:
+        return _fail("--valid-pct plus --test-pct must be below 1.")
+    for flag, path, kind in (
+        ("--from", args.source, "dir"),
+        ("--labels-csv", args.labels_csv, "file"),
+        ("--masks", args.masks, "dir"),
+        ("--codes", args.codes, "file"),
+    ):
+        if path and not (Path(path).is_dir() if kind == "dir" else Path(path).is_file()):
+            return _fail(f"{flag} {path}: no such {'folder' if kind == 'dir' else 'file'}.")
+    if args.label_regex:
+        try:
+            re.compile(args.label_regex)
+        except re.error as e:
+            return _fail(
+                f"--label-regex {args.label_regex!r} is not a valid regular expression: {e}"
+            )
+    split = {"valid_pct": args.valid_pct, "test_pct": args.test_pct, "seed": args.seed}
+    try:
+        project = Project.create(args.project, args.task)
+    except ProjectError as e:
+        return _fail(str(e))
+    with project:
+        try:
+            if args.labels_csv:
+                rep = importers.import_csv(project, args.labels_csv, args.source, **split)
+            elif args.label_regex:
+                rep = importers.import_regex(project, args.source, args.label_regex, **split)
+            elif args.masks:
+                rep = importers.import_segmentation(
+                    project, args.source, args.masks, args.codes, **split
+                )
+            elif args.source:
+                rep = importers.import_folder(project, args.source, **split)
+            else:
+                print(f"Created an empty {args.task} project in {project.path}.")
+                return 0
+        except ProjectError as e:
+            return _fail(f"{e} (the project {project.path} was created, but nothing imported)")
+        print(f"Created a {args.task} project in {project.path}.")
+        _print_report(rep)
+        _print_counts(project)
+    return 0
+
+
+def project_info(project: Project) -> dict:
+    """Plain summary of a project (the `info --json` output)."""
+    c = project.counts()
+    return {
+        "path": str(project.path),
+        "name": project.name,
+        "task": project.task,
+        "classes": project.class_names(),
+        "targets": project.targets if project.task == "regression" else [],
+        "total": c.total,
+        "unlabeled": c.unlabeled,
+        "per_class": c.per_class,
+        "per_split": c.per_split,
+        "per_class_split": c.per_class_split,
+        "skipped": [{"path": p, "reason": r} for p, r in project.skipped()],
+    }
+
+
+def _print_counts(project: Project) -> None:
+    info = project_info(project)
+    splits = ", ".join(f"{s} {n}" for s, n in sorted(info["per_split"].items()))
+    print(f"Images: {info['total']} ({splits or 'none'}); unlabeled: {info['unlabeled']}")
+    if info["task"] == "regression":
+        print(f"Targets: {', '.join(info['targets'])}")
+    if info["classes"]:
+        width = max(len(n) for n in info["classes"])
+        print("Classes:" if info["task"] != "segmentation" else "Classes (mask value: name):")
+        for k, name in enumerate(info["classes"]):
+            per = info["per_class_split"].get(name, {})
+            detail = ", ".join(f"{s} {n}" for s, n in sorted(per.items()))
+            count = f"{info['per_class'].get(name, 0):>6}  ({detail or '-'})"
+            if info["task"] == "segmentation":  # images whose mask holds the class
+                print(f"  {k:>3}: {name:<{width}}  {count}")
+            else:
+                print(f"  {name:<{width}}  {count}")
+
+
+def cmd_info(args) -> int:
+    try:
+        project = Project.open(args.project)
+    except ProjectError as e:
+        return _fail(str(e))
+    with project:
+        if args.json:
+            print(json.dumps(project_info(project), indent=2, ensure_ascii=False))
+            return 0
+        print(f"{project.name}: {project.task} project in {project.path}")
+        _print_counts(project)
+        skipped = project.skipped()
+        if skipped:
+            print(f"Skipped files ({len(skipped)}):")
+            for path, why in skipped[:MAX_LISTED]:
+                print(f"  {path}: {why}")
+            if len(skipped) > MAX_LISTED:
+                print(f"  ... and {len(skipped) - MAX_LISTED} more (see --json)")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from engine.project.demo import create_demo_project
+
+    try:
+        project = create_demo_project(args.project, args.task, n=args.n, seed=args.seed)
+    except ProjectError as e:
+        return _fail(str(e))
+    with project:
+        print(f"Created a demo {args.task} project in {project.path}.")
+        _print_counts(project)
+    return 0

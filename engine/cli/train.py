@@ -1,0 +1,191 @@
+"""`topdown train PROJECT_DIR [options]`: fine-tune from the command line.
+
+A single updating progress line (loss, speed, ETA) goes to stderr; a fastai-like table of
+epochs goes to stdout as epochs finish. Starts from the project's saved training settings,
+then the options given. Errors print one clear line and exit 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from engine.config import TrainConfig
+from engine.events import BatchEnd, Callback, EpochEnd, FitEnd, FitStart, Progress, Skipped
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="fine-tune a network on a project",
+        description="Fine-tune a pretrained network on a project's labeled images.",
+    )
+    p.add_argument("project", metavar="PROJECT_DIR")
+    p.add_argument("--arch", help="architecture (default: the project's last, or resnet18)")
+    p.add_argument("--weights", help="imagenet | none | PATH to a weights file")
+    p.add_argument("--epochs", type=int, help="unfrozen epochs")
+    p.add_argument("--freeze-epochs", type=int, help="epochs with the pretrained body frozen")
+    p.add_argument("--lr", help="learning rate, or 'auto' to use the LR finder")
+    p.add_argument("--image-size", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in models/last.pt, with that run's settings",
+    )
+    p.add_argument("--seed", type=int)
+    p.set_defaults(func=run)
+
+
+def _fmt_time(s: float) -> str:
+    s = int(max(s, 0))
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+        if s >= 3600
+        else f"{s // 60:02d}:{s % 60:02d}"
+    )
+
+
+class TextProgress(Callback):
+    """Progress bar on stderr (one line, rewritten) and an epoch table on stdout."""
+
+    def __init__(self, out=None, err=None):
+        self.out, self.err = out or sys.stdout, err or sys.stderr
+        self.cols: list[str] = []
+        self._last = 0.0
+
+    def _line(self, text: str) -> None:
+        self.err.write("\r" + text[:120].ljust(120))
+        self.err.flush()
+
+    def _clear(self) -> None:
+        self.err.write("\r" + " " * 120 + "\r")
+        self.err.flush()
+
+    def on_progress(self, ev: Progress) -> None:
+        self._line(f"{ev.text} {ev.done}/{ev.total}")
+
+    def on_fit_start(self, ev: FitStart) -> None:
+        self._clear()
+        print(
+            f"Training {ev.arch} on {ev.device}: {ev.n_train} train / {ev.n_valid} valid "
+            f"images, {ev.freeze_epochs} frozen + {ev.epochs - ev.freeze_epochs} epochs",
+            file=self.out,
+        )
+        self.cols = ["epoch", "train_loss", "valid_loss", *ev.metric_names, "time"]
+        print("  ".join(f"{c:>11}" for c in self.cols), file=self.out, flush=True)
+
+    def on_batch_end(self, ev: BatchEnd) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and ev.step + 1 < ev.total_steps:
+            return
+        self._last = now
+        frac = (ev.step + 1) / max(ev.total_steps, 1)
+        bar = "#" * int(frac * 30)
+        self._line(
+            f"[{bar:<30}] {frac:4.0%} epoch {ev.epoch + 1} loss {ev.loss:.4f} "
+            f"{ev.images_per_s:.0f} img/s ETA {_fmt_time(ev.eta_s)}"
+            + (" (frozen)" if ev.frozen else "")
+        )
+
+    def on_epoch_end(self, ev: EpochEnd) -> None:
+        self._clear()
+        vals = [str(ev.epoch), f"{ev.train_loss:.4f}", f"{ev.valid_loss:.4f}"]
+        vals += [f"{ev.metrics.get(m, float('nan')):.4f}" for m in self.cols[3:-1]]
+        vals.append(_fmt_time(ev.seconds))
+        print(
+            "  ".join(f"{v:>11}" for v in vals) + ("  *" if ev.is_best else ""),
+            file=self.out,
+            flush=True,
+        )
+
+    def on_skipped(self, ev: Skipped) -> None:
+        self._clear()
+        print(f"Skipped {ev.path}: {ev.reason}", file=self.err, flush=True)
+
+    def on_fit_end(self, ev: FitEnd) -> None:
+        self._clear()
+
+
+def _config(project, args) -> TrainConfig:
+    from engine.models.registry import ARCHITECTURES, architectures_for, default_arch
+
+    cfg = TrainConfig.from_dict(project.load_settings())
+    fits = {s.name for s in architectures_for(project.task)}
+    if args.arch:
+        if args.arch not in ARCHITECTURES or args.arch not in fits:
+            raise ValueError(
+                f"Architecture {args.arch!r} does not fit a {project.task} project; "
+                f"choose one of: {', '.join(sorted(fits))}."
+            )
+        cfg.arch = args.arch
+    elif cfg.arch not in fits:
+        cfg.arch = default_arch(project.task)
+    for name in (
+        "weights",
+        "epochs",
+        "freeze_epochs",
+        "image_size",
+        "batch_size",
+        "device",
+        "seed",
+    ):
+        v = getattr(args, name)
+        if v is not None:
+            setattr(cfg, name, v)
+    if args.lr is not None:
+        if args.lr.strip().lower() == "auto":
+            cfg.lr = None
+        else:
+            try:
+                cfg.lr = float(args.lr)
+            except ValueError:
+                raise ValueError(f"--lr must be a number or 'auto', not {args.lr!r}.") from None
+            if not cfg.lr > 0:
+                raise ValueError("--lr must be above 0.")
+    for name in ("epochs", "image_size", "batch_size"):
+        if getattr(cfg, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
+    if cfg.freeze_epochs < 0:
+        raise ValueError("--freeze-epochs cannot be negative.")
+    return cfg
+
+
+def run(args) -> int:
+    from engine.project.store import Project, ProjectError
+
+    try:
+        project = Project.open(args.project)
+    except ProjectError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    progress = TextProgress()
+    try:
+        cfg = _config(project, args)
+        from engine.training.train import train
+
+        end = train(project, cfg, [progress], resume=args.resume)
+    except KeyboardInterrupt:
+        progress._clear()
+        print("Interrupted. Continue later with --resume.", file=sys.stderr)
+        return 130
+    except Exception as e:  # every engine error carries a message meant for the user
+        progress._clear()
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        project.close()
+    if not end.history:
+        print("No epoch was completed.", file=sys.stderr)
+        return 1
+    best = (
+        end.history[[h["epoch"] for h in end.history].index(end.best_epoch)]
+        if end.best_epoch >= 0
+        else end.history[-1]
+    )
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in best["metrics"].items() if "/" not in k)
+    print(f"Best epoch {end.best_epoch}: valid_loss {best['valid_loss']:.4f}, {shown}")
+    print(f"Model saved to {end.checkpoint}")
+    return 0

@@ -1,0 +1,263 @@
+"""The path every import follows (see `engine.imports.api`): walk the files, then per file check
+for cancel, hash it, drop duplicates, validate it, copy it into ``PROJECT/images/`` (with its
+mask into ``PROJECT/masks/``) and commit every `batch` files in one `project.add_images`.
+Unusable files are skipped with a reason and recorded in the project; on cancel, the files
+already copied are committed and `engine.control.Cancelled` is raised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.control import Cancelled, RunControl
+from engine.events import Progress
+from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
+from engine.project.store import IGNORE_INDEX, NewImage, Project
+
+BATCH = 500
+PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress calls a second
+IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class ImportReport:
+    added: list[int] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, existing name)
+
+    def summary(self) -> str:
+        """One line for a status bar: "Added 120 images; 3 skipped; 2 duplicates"."""
+        s = f"Added {len(self.added)} image{'s' if len(self.added) != 1 else ''}"
+        if self.skipped:
+            s += f"; {len(self.skipped)} skipped"
+        if self.duplicates:
+            s += f"; {len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''}"
+        return s
+
+    def merge(self, other: ImportReport) -> None:
+        self.added += other.added
+        self.skipped += other.skipped
+        self.duplicates += other.duplicates
+
+
+@dataclass
+class ImportItem:
+    """One file to import and what the import already knows about it."""
+
+    src: Path
+    labels: tuple[str, ...] = ()
+    values: list[float] | None = None
+    split: str | None = None
+    mask_src: Path | None = None
+    skip: str | None = None  # a reason known before reading the file
+
+
+def walk_files(folder: Path) -> list[Path]:
+    """Every file under `folder`, recursively, sorted, hidden entries left out."""
+    out: list[Path] = []
+    stack = [folder]
+    while stack:
+        d = stack.pop()
+        try:
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subdirs.append(Path(e.path))
+                elif e.is_file():
+                    out.append(Path(e.path))
+            except OSError:
+                continue
+        stack.extend(reversed(subdirs))
+    return out
+
+
+def item_for(path: Path, **kw) -> ImportItem | None:
+    """An item for a walked file; None for files silently ignored (codes.txt, CSVs, ...)."""
+    if path.name.lower() in IGNORED_FILES or path.suffix.lower() == ".csv":
+        return None
+    if not is_image_name(path):
+        return ImportItem(path, skip=f"not an image file (extension {path.suffix or 'none'})")
+    return ImportItem(path, **kw)
+
+
+class ImportRun:
+    """Validates, copies and commits items in batches; see the module docstring."""
+
+    def __init__(
+        self,
+        project: Project,
+        control: RunControl | None,
+        on_progress,
+        *,
+        batch: int = BATCH,
+        interval: float = PROGRESS_INTERVAL_S,
+        load: Callable = load_rgb,
+    ):
+        self.p = project
+        self.batch = batch
+        self.interval = interval
+        self.load = load
+        self.control = control
+        self.on_progress = on_progress
+        self.report = ImportReport()
+        with project._lock:
+            rows = project._db.execute("SELECT sha1, name FROM images").fetchall()
+        self.seen: dict[str, str] = dict(rows)
+        self.taken_images = {n.lower() for n in os.listdir(project.path / "images")}
+        self.taken_masks = {n.lower() for n in os.listdir(project.path / "masks")}
+        self.pending: list[NewImage] = []
+        self.pending_skips: list[tuple[str, str]] = []
+        classes = project.classes()
+        self.n_classes = len(classes)
+        self.class_at = {c.position: c.name for c in classes}  # mask value -> class name
+        self._last_progress = 0.0
+
+    def skip(self, path: Path | str, reason: str) -> None:
+        self.report.skipped.append((str(path), reason))
+        self.pending_skips.append((str(path), reason))
+
+    def progress(self, done: int, total: int, text: str, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_progress >= self.interval:
+            self._last_progress = now
+            self.on_progress(Progress(done, total, text))
+
+    def run(self, items: Sequence[ImportItem]) -> ImportReport:
+        total = len(items)
+        self.progress(0, total, f"Importing {total} files…", force=True)
+        try:
+            for k, item in enumerate(items):
+                if self.control is not None:
+                    self.control.check()
+                self._one(item)
+                if len(self.pending) >= self.batch:
+                    self.flush()
+                if self.on_progress is not None and (
+                    time.monotonic() - self._last_progress >= self.interval
+                ):
+                    self.progress(k + 1, total, f"{k + 1} of {total}: {item.src.name}")
+        except Cancelled:
+            self.flush()
+            raise
+        self.flush()
+        self.progress(total, total, self.report.summary(), force=True)
+        return self.report
+
+    def flush(self) -> None:
+        if self.pending:
+            self.report.added += self.p.add_images(self.pending)
+            self.pending = []
+        if self.pending_skips:
+            self.p.record_skipped(self.pending_skips)
+            self.pending_skips = []
+
+    def _unique(self, name: str, taken: set[str]) -> str:
+        stem, ext = os.path.splitext(name)
+        cand, n = name, 1
+        while cand.lower() in taken:
+            n += 1
+            cand = f"{stem}_{n}{ext}"
+        taken.add(cand.lower())
+        return cand
+
+    def _one(self, item: ImportItem) -> None:
+        src = item.src
+        if item.skip:
+            self.skip(src, item.skip)
+            return
+        try:
+            data = src.read_bytes()
+        except OSError as e:
+            self.skip(src, f"cannot be read ({e.strerror or e})")
+            return
+        sha1 = hashlib.sha1(data).hexdigest()
+        if sha1 in self.seen:
+            self.report.duplicates.append((str(src), self.seen[sha1]))
+            return
+        try:
+            width, height = self.load(src, data=data).size
+        except BadImage as e:
+            self.skip(src, e.reason)
+            return
+        mask = None
+        if item.mask_src is not None:
+            mask = self._check_mask(item.mask_src, width, height)
+            if isinstance(mask, str):
+                self.skip(src, mask)
+                return
+        try:
+            name = self._write_copy(src.name, data)
+        except OSError as e:
+            self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
+            return
+        mask_rel = None
+        labels = item.labels
+        if mask is not None:
+            mask_rel = "masks/" + self._unique(Path(name).stem + ".png", self.taken_masks)
+            Image.fromarray(mask, "L").save(self.p.path / mask_rel, "PNG")
+            # the classes present in the mask are the image's labels (counts, class filter)
+            values = mask_values(mask, IGNORE_INDEX)
+            labels = tuple(self.class_at[v] for v in values if v in self.class_at)
+        self.seen[sha1] = src.name
+        self.pending.append(
+            NewImage(
+                file=f"images/{name}",
+                name=src.name,
+                source=str(src),
+                sha1=sha1,
+                width=width,
+                height=height,
+                labels=labels,
+                values=item.values,
+                mask=mask_rel,
+                split=item.split,
+            )
+        )
+
+    def _write_copy(self, name: str, data: bytes) -> str:
+        """Write the project's copy under a free name (original name, suffix on a clash)."""
+        while True:
+            name = self._unique(name, self.taken_images)
+            try:
+                with open(self.p.path / "images" / name, "xb") as f:
+                    f.write(data)
+                return name
+            except FileExistsError:
+                continue  # made by someone else since we listed the folder: next suffix
+
+    def _check_mask(self, path: Path, width: int, height: int) -> np.ndarray | str:
+        """The mask as class indices, or the reason it cannot be used."""
+        try:
+            m = load_mask(path)
+        except BadImage as e:
+            return f"its mask {path.name}: {e.reason}"
+        if m.shape != (height, width):
+            return (
+                f"its mask {path.name} is {m.shape[1]}x{m.shape[0]} pixels "
+                f"but the image is {width}x{height}"
+            )
+        bad = sorted(set(np.unique(m).tolist()) - set(range(self.n_classes)) - {IGNORE_INDEX})
+        if bad:
+            shown = ", ".join(map(str, bad[:8])) + (" …" if len(bad) > 8 else "")
+            return (
+                f"its mask {path.name} has values {shown} outside the class list "
+                f"(0-{self.n_classes - 1}, 255 = unlabeled)"
+            )
+        return m

@@ -1,0 +1,295 @@
+"""Architecture registry and model building (pretrained body + new head, sized to the task).
+
+Importing this module is cheap: torch and torchvision load only inside `build_model`, so the
+GUI can list architectures at start-up. Adding an architecture is one `_register(...)` call
+with a builder that returns the model and its new (randomly initialised) head modules.
+
+Frozen training: `freeze_body()` sets requires_grad=False on every body parameter (BatchNorm
+affine parameters included), so autograd records nothing inside the body and backward runs
+through the head only. Body BatchNorm layers stay in train mode, as in fastai, so their running
+statistics adapt to the new images while the weights stay fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TASK_KIND = {
+    "classification": "image",
+    "multilabel": "image",
+    "regression": "image",
+    "segmentation": "segmentation",
+}
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a builder returns: the model, the part pretrained files load into, the new head."""
+
+    model: Any  # nn.Module producing the task's output tensor
+    core: Any  # nn.Module whose keys match torchvision's weight file
+    head: list  # modules that are new / sized to the task
+    ignore_prefixes: tuple[str, ...] = ()  # keys of the weight file that are not used
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    name: str
+    kind: str  # "image" | "segmentation"
+    description: str  # one line for a beginner: speed, size, when to use
+    params_m: float  # parameters (millions) of the pretrained network
+    weights_id: str  # torchvision weights enum, e.g. "ResNet18_Weights.IMAGENET1K_V1"
+    builder: Callable[[int], Built] = field(repr=False, compare=False)
+    pretrained_on: str = "ImageNet"
+
+
+ARCHITECTURES: dict[str, ArchSpec] = {}
+
+
+def _register(spec: ArchSpec) -> None:
+    ARCHITECTURES[spec.name] = spec
+
+
+def architectures_for(task: str) -> list[ArchSpec]:
+    """Architectures usable for a project task, in the registry's order (fast/small first)."""
+    kind = _kind(task)
+    return [s for s in ARCHITECTURES.values() if s.kind == kind]
+
+
+def default_arch(task: str) -> str:
+    """resnet18 for image-level tasks; the resnet18 U-Net for segmentation (best on few images)."""
+    return "unet_resnet18" if _kind(task) == "segmentation" else "resnet18"
+
+
+def _kind(task: str) -> str:
+    if task not in TASK_KIND:
+        raise ValueError(f"Unknown task {task!r}; choose one of {', '.join(TASK_KIND)}.")
+    return TASK_KIND[task]
+
+
+@dataclass
+class ModelBundle:
+    """A model split into a pretrained body and a new head, plus its preprocessing."""
+
+    model: Any
+    body: list
+    head: list
+    arch: str
+    task: str
+    n_outputs: int
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    resize: int = 224
+    pretrained: bool = False  # True when the body came from a weights file
+    weights_source: str = "none"  # file the body was loaded from, or "none"
+
+    def head_parameters(self) -> list:
+        return [p for m in self.head for p in m.parameters()]
+
+    def body_parameters(self) -> list:
+        head_ids = {id(p) for p in self.head_parameters()}
+        return [p for p in self.model.parameters() if id(p) not in head_ids]
+
+    def param_groups(self, n_body_groups: int = 2) -> list[list]:
+        """Parameters from the earliest layers to the head (for discriminative learning rates).
+
+        The body, in the model's own order (input side first), is cut into `n_body_groups`
+        slices of equal tensor count; the head is the last group. Default: 3 groups.
+        """
+        body = self.body_parameters()
+        n = max(1, min(n_body_groups, len(body)))
+        cuts = [round(i * len(body) / n) for i in range(n + 1)]
+        groups = [body[cuts[i] : cuts[i + 1]] for i in range(n)]
+        return [g for g in groups if g] + [self.head_parameters()]
+
+    def freeze_body(self) -> None:
+        """Train the head only: no gradients (and no backward pass) through the body."""
+        for p in self.body_parameters():
+            p.requires_grad_(False)
+        for p in self.head_parameters():
+            p.requires_grad_(True)
+
+    def unfreeze(self) -> None:
+        for p in self.model.parameters():
+            p.requires_grad_(True)
+
+    @property
+    def frozen(self) -> bool:
+        return not any(p.requires_grad for p in self.body_parameters())
+
+
+def build_model(
+    arch: str,
+    task: str,
+    n_outputs: int,
+    weights: str = "imagenet",
+    on_download: Callable | None = None,
+) -> ModelBundle:
+    """Build `arch` for `task` with `n_outputs` outputs (classes, labels, values).
+
+    weights: "imagenet" (alias "pretrained": torchvision's pretrained file for this arch,
+    downloaded once and cached), "none" (train from scratch), or a path to a local weights file
+    (a state dict or a Topdown checkpoint). Raises `engine.models.weights.WeightsUnavailable` /
+    `WeightsError` with a message naming the file when weights cannot be had.
+    """
+    from engine.models import weights as wmod
+
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.")
+    spec = ARCHITECTURES[arch]
+    if spec.kind != _kind(task):
+        names = ", ".join(s.name for s in architectures_for(task))
+        raise ValueError(f"{arch} does not fit a {task} project; choose one of: {names}.")
+    if int(n_outputs) < 1:
+        raise ValueError(f"n_outputs must be at least 1 (got {n_outputs}).")
+
+    built = spec.builder(int(n_outputs))
+    bundle = ModelBundle(
+        model=built.model,
+        body=_body_modules(built.model, built.head),
+        head=list(built.head),
+        arch=arch,
+        task=task,
+        n_outputs=int(n_outputs),
+    )
+    if wmod.is_none(weights):
+        return bundle
+    state, source = wmod.load_state(spec, weights, on_download=on_download)
+    wmod.apply_state(built, state, source)
+    bundle.pretrained, bundle.weights_source = True, source
+    if wmod.is_pretrained_name(weights):
+        bundle.mean, bundle.std, bundle.resize = wmod.preprocessing(spec)
+    return bundle
+
+
+def _body_modules(model: Any, head: list) -> list:
+    """Top-level children of `model` that hold no head module; containers of a head are opened."""
+    head_ids = {id(m) for m in head}
+
+    def contains_head(m: Any) -> bool:
+        return any(id(x) in head_ids for x in m.modules())
+
+    out: list = []
+
+    def walk(m: Any) -> None:
+        for child in m.children():
+            if id(child) in head_ids:
+                continue
+            if contains_head(child):
+                walk(child)
+            elif any(True for _ in child.parameters()) or any(True for _ in child.buffers()):
+                out.append(child)
+
+    walk(model)
+    return out
+
+
+# ---- builders ------------------------------------------------------------------------------
+
+
+def _tv_classifier(fn_name: str) -> Callable[[int], Built]:
+    """torchvision classification net with its last Linear replaced by one sized to the task."""
+
+    def build(n: int) -> Built:
+        from torch import nn
+        from torchvision import models
+
+        model = getattr(models, fn_name)(weights=None)
+        if hasattr(model, "fc"):  # resnets
+            model.fc = nn.Linear(model.fc.in_features, n)
+            head = [model.fc]
+        else:  # mobilenet / efficientnet / convnext: Sequential ending in a Linear
+            last = len(model.classifier) - 1
+            model.classifier[last] = nn.Linear(model.classifier[last].in_features, n)
+            head = [model.classifier[last]]
+        return Built(model, model, head)
+
+    return build
+
+
+def _tv_segmenter(fn_name: str) -> Callable[[int], Built]:
+    """torchvision segmentation net (no aux head) whose final class conv(s) fit n classes."""
+
+    def build(n: int) -> Built:
+        from torchvision.models import segmentation
+
+        kwargs: dict = {"weights": None, "weights_backbone": None, "num_classes": n}
+        if not fn_name.startswith("lraspp"):
+            kwargs["aux_loss"] = False
+        net = getattr(segmentation, fn_name)(**kwargs)
+        if fn_name.startswith("lraspp"):
+            head = [net.classifier.low_classifier, net.classifier.high_classifier]
+        else:
+            head = [net.classifier[len(net.classifier) - 1]]
+        from engine.models.unet import SegmentationOutput
+
+        return Built(SegmentationOutput(net), net, head, ignore_prefixes=("aux_classifier.",))
+
+    return build
+
+
+def _unet(depth: int) -> Callable[[int], Built]:
+    def build(n: int) -> Built:
+        from engine.models.unet import ResNetUNet
+
+        model = ResNetUNet(depth, n)
+        return Built(model, model.encoder, model.decoder_modules(), ignore_prefixes=("fc.",))
+
+    return build
+
+
+# ---- registry ------------------------------------------------------------------------------
+
+for _name, _wid, _pm, _desc in [
+    ("resnet18", "ResNet18_Weights.IMAGENET1K_V1", 11.7,
+     "Fast and reliable; the best first choice for most image tasks (45 MB)."),
+    ("resnet34", "ResNet34_Weights.IMAGENET1K_V1", 21.8,
+     "A deeper ResNet: a bit more accurate, about twice as slow as resnet18 (83 MB)."),
+    ("resnet50", "ResNet50_Weights.IMAGENET1K_V2", 25.6,
+     "Accurate but slow on a CPU; use with a GPU and a few thousand images (98 MB)."),
+    ("mobilenet_v3_small", "MobileNet_V3_Small_Weights.IMAGENET1K_V1", 2.5,
+     "Tiny and very fast; good for quick experiments and slow computers (10 MB)."),
+    ("mobilenet_v3_large", "MobileNet_V3_Large_Weights.IMAGENET1K_V2", 5.5,
+     "Small and fast, more accurate than the small one; good on a laptop CPU (21 MB)."),
+    ("efficientnet_b0", "EfficientNet_B0_Weights.IMAGENET1K_V1", 5.3,
+     "Accurate for its size but slower to train than resnet18 on a CPU (20 MB)."),
+    ("convnext_tiny", "ConvNeXt_Tiny_Weights.IMAGENET1K_V1", 28.6,
+     "A modern, accurate network; slow without a GPU (109 MB)."),
+]:  # fmt: skip
+    _register(ArchSpec(_name, "image", _desc, _pm, _wid, _tv_classifier(_name)))
+
+_register(
+    ArchSpec(
+        "unet_resnet18",
+        "segmentation",
+        "U-Net on resnet18: sharp masks, trains well on a few dozen images; the default (45 MB).",
+        23.8,
+        "ResNet18_Weights.IMAGENET1K_V1",
+        _unet(18),
+    )
+)
+_register(
+    ArchSpec(
+        "unet_resnet34",
+        "segmentation",
+        "U-Net on resnet34: a little more accurate than unet_resnet18, slower (83 MB).",
+        33.9,
+        "ResNet34_Weights.IMAGENET1K_V1",
+        _unet(34),
+    )
+)
+for _name, _wid, _pm, _desc in [
+    ("lraspp_mobilenet_v3_large", "LRASPP_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1",
+     3.2, "Very fast and small, coarse edges; good for quick tries on a CPU (12 MB)."),
+    ("deeplabv3_mobilenet_v3_large",
+     "DeepLabV3_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1", 11.0,
+     "DeepLabV3 on MobileNet: good masks at moderate speed (42 MB)."),
+    ("deeplabv3_resnet50", "DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1", 42.0,
+     "DeepLabV3 on ResNet-50: accurate, slow; use with a GPU (161 MB)."),
+]:  # fmt: skip
+    _register(ArchSpec(_name, "segmentation", _desc, _pm, _wid, _tv_segmenter(_name),
+                       pretrained_on="COCO (VOC classes)"))  # fmt: skip

@@ -1,0 +1,158 @@
+"""The files of a project folder: project.json (meta) and the SQLite schema of project.db.
+
+`create_folder` makes a new project on disk, `read_meta` checks and reads an existing one,
+`connect` opens its database, `backfill_mask_labels` migrates segmentation projects made
+before the labels table listed each mask's classes. Used by `engine.project.store.Project`.
+Never imports Qt or torch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.project.records import (
+    DB_FILE,
+    FORMAT,
+    MASK_LABELS_KEY,
+    PROJECT_FILE,
+    SCHEMA_VERSION,
+    TASKS,
+    NewerVersionError,
+    ProjectError,
+    atomic_write_text,
+)
+
+SUBFOLDERS = ("images", "masks", "thumbs", "models")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, color TEXT NOT NULL,
+    position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '', sha1 TEXT NOT NULL, width INTEGER NOT NULL,
+    height INTEGER NOT NULL, split TEXT NOT NULL DEFAULT 'train',
+    split_locked INTEGER NOT NULL DEFAULT 0, mask TEXT, vals TEXT, added REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS images_sha1 ON images(sha1);
+CREATE INDEX IF NOT EXISTS images_split ON images(split);
+CREATE TABLE IF NOT EXISTS labels (
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+    PRIMARY KEY (image_id, class_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_class ON labels(class_id, image_id);
+CREATE TABLE IF NOT EXISTS skipped (
+    id INTEGER PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL, at REAL NOT NULL);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The project's database. Writes open a transaction implicitly and `with db:` commits it,
+    or rolls it back on error, so each change is all-or-nothing (autocommit mode would not)."""
+    db = sqlite3.connect(
+        path / DB_FILE, check_same_thread=False, isolation_level="DEFERRED", timeout=30
+    )
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
+def create_folder(path: Path, task: str, targets: Sequence[str], name: str) -> dict:
+    """Make a new, empty project folder (it may exist but must not hold a project); its meta."""
+    if task not in TASKS:
+        raise ProjectError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+    if (path / PROJECT_FILE).exists():
+        raise ProjectError(f"{path} already holds a Topdown project.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for sub in SUBFOLDERS:
+            (path / sub).mkdir(exist_ok=True)
+    except OSError as e:
+        raise ProjectError(f"Cannot create project folder {path}: {e.strerror or e}") from e
+    if task == "regression" and not targets:
+        targets = ["value"]
+    meta = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "task": task,
+        "name": name or path.name,
+        "targets": list(targets),
+        "created": time.time(),
+    }
+    db = sqlite3.connect(path / DB_FILE)
+    with db:
+        db.executescript(SCHEMA)
+        db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (MASK_LABELS_KEY,))
+    db.close()
+    # project.json last: its presence marks a complete project
+    atomic_write_text(path / PROJECT_FILE, json.dumps(meta, indent=2))
+    return meta
+
+
+def read_meta(path: Path) -> dict:
+    """The meta of an existing project folder, or a ProjectError saying why it cannot open."""
+    pj = path / PROJECT_FILE
+    if not pj.is_file():
+        raise ProjectError(f"{path} is not a Topdown project (no {PROJECT_FILE}).")
+    try:
+        meta = json.loads(pj.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ProjectError(f"{pj} cannot be read: {e}") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ProjectError(f"{pj} is not a Topdown project file.")
+    version = int(meta.get("schema_version", 0))
+    if version > SCHEMA_VERSION:
+        raise NewerVersionError(
+            f"{path} was saved by a newer version of Topdown (project format {version}; "
+            f"this version reads up to {SCHEMA_VERSION}). Update Topdown to open it."
+        )
+    if meta.get("task") not in TASKS:
+        raise ProjectError(f"{pj} names an unknown task {meta.get('task')!r}.")
+    if not (path / DB_FILE).is_file():
+        raise ProjectError(f"{path} is missing its database {DB_FILE}.")
+    return meta
+
+
+def check_db_version(db: sqlite3.Connection, path: Path) -> None:
+    """NewerVersionError when the database was written by a newer Topdown."""
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    if row and int(row[0]) > SCHEMA_VERSION:
+        raise NewerVersionError(
+            f"{path} was saved by a newer version of Topdown (database format {row[0]})."
+        )
+
+
+def backfill_mask_labels(db: sqlite3.Connection, path: Path) -> None:
+    """Once per project: fill the labels table from the masks of a segmentation project
+    made before masks were reflected there. Unreadable masks are left without labels.
+    The caller holds the project's lock."""
+    if db.execute("SELECT 1 FROM meta WHERE key=?", (MASK_LABELS_KEY,)).fetchone():
+        return
+    todo = db.execute(
+        "SELECT i.id, i.mask FROM images i WHERE i.mask IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM labels l WHERE l.image_id=i.id) ORDER BY i.id"
+    ).fetchall()
+    from engine.imaging import BadImage, load_mask, mask_values
+
+    by_pos = {pos: cid for cid, pos in db.execute("SELECT id, position FROM classes")}
+    rows = []
+    for iid, rel in todo:
+        try:
+            values = mask_values(load_mask(path / rel))
+        except (BadImage, OSError):
+            continue
+        rows += [(iid, by_pos[v]) for v in values if v in by_pos]
+    try:
+        with db:
+            db.executemany("INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)", rows)
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (MASK_LABELS_KEY,))
+    except sqlite3.Error:
+        return  # read-only folder: counts stay empty, nothing else breaks

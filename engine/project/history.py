@@ -1,0 +1,126 @@
+"""Undo / redo of label, value and split changes on a Project.
+
+Each change goes through the Project (saved at once) after a snapshot of the state it replaces,
+so undo puts back exactly what was there, image by image. A new change clears the redo stack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.project.store import Project
+
+
+def _images(n: int) -> str:
+    return f"{n} image" if n == 1 else f"{n} images"
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+@dataclass
+class _Step:
+    text: str
+    restore: Callable[[Any], None]  # puts a snapshot back
+    before: Any
+    after: Any = None
+
+
+class History:
+    """Undoable edits on one project. Not thread-safe: use it from the GUI thread."""
+
+    def __init__(self, project: Project, limit: int = 1000):
+        self.project = project
+        self.limit = limit
+        self._undo: list[_Step] = []
+        self._redo: list[_Step] = []
+
+    # ----------------------------------------------------------------- changes
+    def set_labels(self, ids: Sequence[int], labels: Sequence[str]) -> None:
+        ids, labels = list(ids), list(labels)
+        if labels:
+            text = f"label {_images(len(ids))} as {', '.join(labels)}"
+        else:
+            text = f"unlabel {_images(len(ids))}"
+        self._apply(text, ids, "labels", lambda: self.project.set_labels(ids, labels))
+
+    def toggle_label(self, ids: Sequence[int], label: str, on: bool) -> None:
+        ids = list(ids)
+        text = (
+            f"add label {label} to {_images(len(ids))}"
+            if on
+            else f"remove label {label} from {_images(len(ids))}"
+        )
+        self._apply(text, ids, "labels", lambda: self.project.toggle_label(ids, label, on))
+
+    def set_values(self, ids: Sequence[int], values: Sequence[float] | None) -> None:
+        ids = list(ids)
+        vals = None if values is None else [float(v) for v in values]
+        if vals is None:
+            text = f"clear the value of {_images(len(ids))}"
+        else:
+            text = f"set the value of {_images(len(ids))} to {', '.join(map(_num, vals))}"
+        self._apply(text, ids, "values", lambda: self.project.set_values(ids, vals))
+
+    def set_split(self, ids: Sequence[int], split: str) -> None:
+        ids = list(ids)
+        text = f"move {_images(len(ids))} to {split}"
+        self._apply(text, ids, "splits", lambda: self.project.set_split(ids, split))
+
+    # ----------------------------------------------------------------- undo / redo
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    @property
+    def undo_text(self) -> str:
+        return self._undo[-1].text if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        return self._redo[-1].text if self._redo else ""
+
+    def undo(self) -> str:
+        """Undo the last change; returns its description ("" if there was nothing to undo)."""
+        if not self._undo:
+            return ""
+        step = self._undo.pop()
+        step.restore(step.before)
+        self._redo.append(step)
+        return step.text
+
+    def redo(self) -> str:
+        """Redo the last undone change; returns its description ("" if nothing)."""
+        if not self._redo:
+            return ""
+        step = self._redo.pop()
+        step.restore(step.after)
+        self._undo.append(step)
+        return step.text
+
+    def clear(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+
+    # ----------------------------------------------------------------- internals
+    def _apply(self, text: str, ids: list[int], kind: str, change: Callable[[], None]) -> None:
+        p = self.project
+        snap, restore = {
+            "labels": (p.label_state, p.restore_labels),
+            "values": (p.value_state, p.restore_values),
+            "splits": (p.split_state, p.restore_splits),
+        }[kind]
+        before = snap(ids)
+        change()  # raises ProjectError on bad input; nothing is recorded then
+        step = _Step(text, restore, before, snap(ids))
+        self._undo.append(step)
+        if len(self._undo) > self.limit:
+            del self._undo[: len(self._undo) - self.limit]
+        self._redo.clear()

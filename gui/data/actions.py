@@ -1,0 +1,176 @@
+"""The Data page's editing actions (a mixin of DataPage): labelling by class, key or value,
+moving splits, re-splitting, undo/redo, and the right-click and split menus offering them.
+
+Every change goes through engine.project.history.History, so Ctrl+Z undoes it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Slot
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
+
+from gui.data.class_panel import UNLABELED
+from gui.data.filter_bar import SPLITS, ResplitDialog
+
+
+class DataActions:
+    """Expects the page's project, history, model, browser, status_message and history_changed,
+    and an open_viewer method."""
+
+    # ------------------------------------------------------------------ labelling
+    def selected_ids(self) -> list[int]:
+        return self.browser.selected_ids()
+
+    def _edit(self, fn, done: str) -> None:
+        """Run one History edit; keep the cursor on the next image when rows leave the view."""
+        from engine.project.store import ProjectError
+
+        if self.history is None:
+            return
+        row = min((i.row() for i in self.browser.selectionModel().selectedIndexes()), default=-1)
+        n = self.model.rowCount()
+        try:
+            fn()
+        except ProjectError as e:
+            self.status_message.emit(str(e))
+            return
+        if row >= 0 and self.model.rowCount() < n:  # labelled rows left the filter
+            nxt = self.model.index(min(row, self.model.rowCount() - 1))
+            if nxt.isValid():
+                self.browser.setCurrentIndex(nxt)
+        self.status_message.emit(done)
+        self.history_changed.emit()
+
+    def apply_class(self, name: str, ids: list[int]) -> None:
+        """Label `ids` with class `name` ("" unlabels); multi-label toggles that label."""
+        task = self.project.task if self.project else ""
+        if not ids or task in ("regression", "segmentation"):
+            return
+        h = self.history
+        if name == UNLABELED:
+            self._edit(lambda: h.set_labels(ids, []), f"Unlabelled {len(ids):,} images")
+        elif task == "multilabel":
+            recs = self.project.images(ids)
+            on = not all(name in r.labels for r in recs)
+            verb = "Added" if on else "Removed"
+            self._edit(
+                lambda: h.toggle_label(ids, name, on), f"{verb} {name} on {len(ids):,} images"
+            )
+        else:
+            self._edit(lambda: h.set_labels(ids, [name]), f"Labelled {len(ids):,} images as {name}")
+
+    def label_with_key(self, n: int) -> None:
+        if self.project is None:
+            return
+        if self.project.task == "regression":
+            self.status_message.emit("Regression: type the value in the panel on the left.")
+            return
+        if self.project.task == "segmentation":
+            self.status_message.emit("Segmentation labels are masks; keys do not change them.")
+            return
+        names = self.project.class_names()
+        if n > len(names):
+            self.status_message.emit(f"There is no class {n}; create it with + first.")
+            return
+        self.apply_class(names[n - 1], self.selected_ids())
+
+    def unlabel_selected(self) -> None:
+        if self.project is None or not self.selected_ids():
+            return
+        if self.project.task == "regression":
+            self.apply_values(None)
+        elif self.project.task != "segmentation":
+            self.apply_class(UNLABELED, self.selected_ids())
+
+    def apply_values(self, values: list[float] | None) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            self.status_message.emit("Select the images to set first.")
+            return
+        text = "cleared" if values is None else ", ".join(f"{v:g}" for v in values)
+        self._edit(
+            lambda: self.history.set_values(ids, values), f"Value of {len(ids):,} images: {text}"
+        )
+
+    def move_selected_to(self, split: str) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self._edit(
+                lambda: self.history.set_split(ids, split), f"Moved {len(ids):,} images to {split}"
+            )
+
+    def resplit(self) -> None:
+        """Ask for percentages and seed, then re-assign the automatic splits."""
+        from engine.config import TrainConfig
+
+        if self.project is None:
+            return
+        cfg = TrainConfig.from_dict(self.project.load_settings())
+        dlg = ResplitDialog(self, cfg.valid_pct, cfg.test_pct, cfg.seed)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.resplit_with(*dlg.values())
+
+    def resplit_with(self, valid_pct: float, test_pct: float, seed: int) -> None:
+        from engine.project.store import ProjectError
+
+        try:
+            self.project.assign_splits(valid_pct, test_pct, seed, relock=True)
+        except ProjectError as e:
+            QMessageBox.warning(self, "Re-split", str(e))
+            return
+        c = self.project.counts().per_split
+        self.status_message.emit("Re-split: " + ", ".join(f"{c.get(s, 0):,} {s}" for s in SPLITS))
+
+    # ------------------------------------------------------------------ undo / redo
+    @Slot()
+    def undo(self) -> None:
+        self._history_step(True)
+
+    @Slot()
+    def redo(self) -> None:
+        self._history_step(False)
+
+    def _history_step(self, back: bool) -> None:
+        from engine.project.store import ProjectError
+
+        if self.history is None:
+            return
+        try:
+            text = self.history.undo() if back else self.history.redo()
+        except ProjectError as e:
+            self.status_message.emit(f"Cannot {'undo' if back else 'redo'}: {e}")
+            return
+        if text:
+            self.status_message.emit(f"{'Undid' if back else 'Redid'}: {text}")
+        self.history_changed.emit()
+
+    # ------------------------------------------------------------------ menus
+    def _split_menu(self, menu: QMenu) -> QMenu:
+        for s in SPLITS:
+            menu.addAction(f"Move to {s}", lambda s=s: self.move_selected_to(s))
+        menu.addSeparator()
+        menu.addAction("Re-split automatically…", self.resplit)
+        return menu
+
+    def build_context_menu(self) -> QMenu | None:
+        """The grid's right-click menu for the current selection."""
+        if self.project is None:
+            return None
+        menu = QMenu(self)
+        if self.selected_ids():
+            menu.addAction("Open", self.open_viewer)
+            if self.project.task in ("classification", "multilabel"):
+                sub = menu.addMenu("Label as")
+                for k, n in enumerate(self.project.class_names()):
+                    key = f"\t{k + 1}" if k < 9 else ""
+                    sub.addAction(f"{n}{key}", lambda n=n: self.apply_class(n, self.selected_ids()))
+                menu.addAction("Unlabel\t0", self.unlabel_selected)
+            menu.addSeparator()
+        self._split_menu(menu)
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.build_context_menu()
+        if menu is not None:
+            menu.exec(self.browser.viewport().mapToGlobal(pos))

@@ -1,0 +1,257 @@
+"""The Data page: class panel | filters + thumbnail grid | image viewer.
+
+Every label, value and split change goes through
+engine.project.history.History, so Ctrl+Z undoes it;
+the page listens to the project's change events and updates the grid rows in place.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.data.actions import DataActions
+from gui.data.browser import ImageBrowser, ImageListModel
+from gui.data.class_panel import ClassPanel
+from gui.data.filter_bar import SPLITS, FilterBar, ResplitDialog
+from gui.data.thumb_loader import ThumbLoader
+from gui.data.viewer import ImageViewer
+
+__all__ = ["SPLITS", "DataPage", "FilterBar", "ResplitDialog"]
+
+
+class _Relay(QObject):
+    """Carries project change events (fired on whatever thread changed it) to the GUI thread."""
+
+    changed = Signal(str, object)
+
+
+class DataPage(DataActions, QWidget):
+    """Browse, filter, label and split a project's images."""
+
+    title = "Data"
+    status_message = Signal(str)
+    counts_changed = Signal()
+    history_changed = Signal()  # undo/redo availability changed
+
+    def __init__(self, bridge=None, parent=None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.project = None
+        self.history = None
+        self._relay = _Relay(self)
+        self._relay.changed.connect(self._on_project_changed)
+        self.loader = ThumbLoader(self)
+        self.model = ImageListModel(self)
+
+        self.panel = ClassPanel(self)
+        self.panel.ids_dropped.connect(self.apply_class)
+        self.panel.values_entered.connect(self.apply_values)
+        self.panel.values_cleared.connect(lambda: self.apply_values(None))
+        self.panel.classes_changed.connect(self._on_classes_changed)
+        self.panel.message.connect(self.status_message)
+
+        self.filters = FilterBar(self)
+        self.filters.changed.connect(self.apply_filters)
+        self.split_button = QToolButton(text="Split ▾")
+        self.split_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.split_button.setMenu(self._split_menu(QMenu(self.split_button)))
+        self.browser = ImageBrowser(self)
+        self.browser.setModel(self.model)
+        self.browser.number_key.connect(self.label_with_key)
+        self.browser.clear_key.connect(self.unlabel_selected)
+        self.browser.undo_key.connect(self.undo)
+        self.browser.redo_key.connect(self.redo)
+        self.browser.open_requested.connect(self.open_viewer)
+        self.browser.customContextMenuRequested.connect(self._context_menu)
+        self.browser.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.empty = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.empty.setStyleSheet("color: #7a8491; font-size: 12pt;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.browser)
+
+        center = QWidget()
+        cl = QVBoxLayout(center)
+        cl.setContentsMargins(8, 8, 8, 8)
+        cl.setSpacing(8)
+        top = QHBoxLayout()
+        top.addWidget(self.filters, 1)
+        top.addWidget(self.split_button)
+        cl.addLayout(top)
+        cl.addWidget(self.stack, 1)
+
+        self.viewer = ImageViewer(self)
+        self.viewer.hide()
+        self.viewer.closed.connect(self.browser.setFocus)
+        self.viewer.step.connect(self._step)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        for w in (self.panel, center, self.viewer):
+            self.splitter.addWidget(w)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([230, 800, 0])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.splitter)
+
+        self._counts_timer = QTimer(self, singleShot=True, interval=150)
+        self._counts_timer.timeout.connect(self.refresh_counts)
+        self._requery_timer = QTimer(self, singleShot=True, interval=300)
+        self._requery_timer.timeout.connect(self.requery)
+        self.set_project(None)
+
+    # ------------------------------------------------------------------ project
+    def set_project(self, project) -> None:
+        """Show `project` (or nothing); a new History starts with each project."""
+        from engine.project.history import History
+
+        if self.project is not None:
+            self.project.unsubscribe(self._listen)
+        self.project = project
+        self.history = History(project) if project is not None else None
+        self.model.set_project(project, self.loader)
+        self.panel.set_project(project)
+        self.viewer.set_project(project)
+        self.viewer.hide()
+        if project is not None:
+            project.subscribe(self._listen)
+        self._fill_filters()
+        self.apply_filters()
+        self.history_changed.emit()
+
+    def _listen(self, kind: str, ids) -> None:
+        self._relay.changed.emit(kind, ids)  # queued when called from a worker thread
+
+    def _fill_filters(self) -> None:
+        seg = self.project is not None and self.project.task == "segmentation"
+        reg = self.project is not None and self.project.task == "regression"
+        names = self.project.class_names() if self.project is not None and not reg else []
+        self.filters.set_classes(
+            names, "Without mask" if seg else "Without a value" if reg else "Unlabeled"
+        )
+
+    def apply_filters(self) -> None:
+        """Re-run the query for the current filters (a full model reset)."""
+        p = self.project
+        self.model.set_ids(p.query(**self.filters.query_args()) if p is not None else [])
+        self.refresh_counts()
+
+    def requery(self) -> None:
+        """Re-run the query keeping selection and scroll (rows removed/inserted in place)."""
+        if self.project is not None:
+            self.model.update_ids(self.project.query(**self.filters.query_args()))
+            self._update_count_label()
+
+    def refresh_counts(self) -> None:
+        self.panel.refresh()
+        self._update_count_label()
+        self.counts_changed.emit()
+
+    def _update_count_label(self) -> None:
+        p = self.project
+        total = p.count() if p is not None else 0
+        shown = self.model.rowCount()
+        self.filters.count.setText(
+            f"{total:,} images" if shown == total else f"{shown:,} of {total:,} images"
+        )
+        if p is None:
+            self.empty.setText("Open or create a project to see its images.")
+        elif total == 0:
+            self.empty.setText("No images yet.\nImport a folder of images to start labelling.")
+        else:
+            self.empty.setText("No image matches these filters.")
+        self.stack.setCurrentWidget(self.browser if shown else self.empty)
+
+    @Slot(str, object)
+    def _on_project_changed(self, kind: str, ids) -> None:
+        if kind == "classes":
+            self._on_classes_changed()
+            return
+        if kind == "images":
+            self._requery_timer.start()
+        elif kind in ("labels", "splits"):
+            self.model.refresh(ids)
+            if self.filters.active():
+                self.requery()
+            rec = self.viewer.record
+            if self.viewer.isVisible() and rec is not None and (ids is None or rec.id in ids):
+                self.viewer.show_record(self.project.image(rec.id))
+        self._counts_timer.start()
+
+    def _on_classes_changed(self) -> None:
+        self.model.refresh_classes()
+        self.model.refresh(None)
+        self._fill_filters()
+        if self.viewer.isVisible():
+            self.viewer.refresh_overlay()
+        self._counts_timer.start()
+
+    # ------------------------------------------------------------------ viewer
+    def open_viewer(self, index=None) -> None:
+        index = index if index is not None else self.browser.currentIndex()
+        if self.project is None or not index.isValid():
+            return
+        if self.browser.currentIndex() != index:  # Left/Right in the viewer step from here
+            self.browser.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+        self.viewer.show_record(self.model.record(index.row()))
+        if not self.viewer.isVisible():
+            self.viewer.show()
+            total = sum(self.splitter.sizes())
+            self.splitter.setSizes([230, max(300, total - 230 - 520), 520])
+        self.viewer.fit()
+
+    def _on_current_changed(self, current, _previous) -> None:
+        rec = self.model.record(current.row()) if current.isValid() else None
+        if rec is not None and rec.values is not None:
+            self.panel.values.set_values(list(rec.values))
+        if self.viewer.isVisible() and current.isValid():
+            self.viewer.show_record(self.model.record(current.row()))
+
+    def _step(self, delta: int) -> None:
+        row = self.browser.currentIndex().row() + delta
+        if 0 <= row < self.model.rowCount():
+            self.browser.setCurrentIndex(self.model.index(row))
+
+
+def _main(argv: list[str]) -> int:
+    """Open the project folder given on argv in a bare window (for a look during development)."""
+    import sys
+
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    from engine.project.store import Project
+
+    app = QApplication(argv)
+    win = QMainWindow()
+    page = DataPage(None)
+    win.setCentralWidget(page)
+    edit = win.menuBar().addMenu("&Edit")
+    edit.addAction("Undo", QKeySequence.StandardKey.Undo, page.undo)
+    edit.addAction("Redo", QKeySequence.StandardKey.Redo, page.redo)
+    page.status_message.connect(lambda m: win.statusBar().showMessage(m, 5000))
+    if len(argv) > 1:
+        page.set_project(Project.open(argv[1]))
+    win.resize(1280, 800)
+    win.show()
+    code = app.exec()
+    page.loader.shutdown()
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv))

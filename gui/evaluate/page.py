@@ -1,0 +1,458 @@
+"""The Evaluate page: where the trained model is right and wrong on the validation images.
+
+Reads `engine.training.evaluation.load_evaluation(project)` (plain json + numpy, no torch). The list
+shows every validation image with its label and the prediction, top losses first; the right side
+holds the task's view: confusion matrix (click a cell to see those images) and per-class
+accuracy, per-label F1, predicted-vs-actual scatter, or per-class IoU with mask overlays.
+Keys 1-9 relabel the selected image through the Data page's undo history.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.common.help_texts import help_button, tip
+from gui.common.overlay import ScaledImage, blend
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list | tuple):
+        return ", ".join(_fmt(x) for x in v) or "—"
+    if isinstance(v, float):
+        return f"{v:.3f}" if 0 <= v <= 1 else f"{v:.3g}"
+    return str(v)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.verticalHeader().setVisible(False)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+    return t
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            table.setItem(r, c, item)
+
+
+class ConfusionMatrix(QTableWidget):
+    """Rows: true class; columns: predicted. Cell shade = share of the row."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.setToolTip(tip("confusion"))
+
+    def set_matrix(self, names: list[str], matrix: np.ndarray) -> None:
+        k = len(names)
+        self.setRowCount(k)
+        self.setColumnCount(k)
+        self.setHorizontalHeaderLabels([f"→ {n}" for n in names])
+        self.setVerticalHeaderLabels(names)
+        for r in range(k):
+            total = max(1, int(matrix[r].sum()))
+            for c in range(k):
+                n = int(matrix[r, c])
+                share = n / total
+                item = QTableWidgetItem(str(n))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                base = (46, 125, 50) if r == c else (198, 40, 40)
+                shade = QColor(*base, int(30 + 200 * share) if n else 0)
+                item.setBackground(QBrush(shade))
+                if share > 0.55:
+                    item.setForeground(QBrush(QColor("white")))
+                item.setToolTip(f"{n} image(s) of “{names[r]}” predicted as “{names[c]}”")
+                self.setItem(r, c, item)
+
+
+class EvaluatePage(QWidget):
+    title = "Evaluate"
+
+    def __init__(self, bridge, window=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.window_ = window
+        self.project = None
+        self.evaluation = None
+        self._history = None
+        self._cell: tuple[str, str] | None = None
+        self._scatter = None
+        self._rows: dict[int, int] = {}  # image id -> row in the list
+        self._records: dict[int, object] = {}
+
+        self.summary = QLabel("Train a model to see how it does on the validation images.")
+        self.summary.setWordWrap(True)
+        self.wrong_only = QCheckBox("Wrong only")
+        self.wrong_only.toggled.connect(self._refilter)
+        self.show_all = QPushButton("Show all")
+        self.show_all.setVisible(False)
+        self.show_all.clicked.connect(self._clear_cell)
+        self.filter_label = QLabel()
+        self.items = _table(["image", "label", "prediction", "loss"])
+        self.items.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.items.setIconSize(QPixmap(56, 56).size())
+        self.items.verticalHeader().setDefaultSectionSize(60)
+        header = self.items.horizontalHeader()
+        for col in (1, 2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.items.setToolTip(tip("top_losses") + "<br>Keys 1-9 set the label of the image.")
+        self.items.itemSelectionChanged.connect(self._selected)
+        self.items.installEventFilter(self)
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        title = QLabel("<b>Validation images, most wrong first</b>")
+        bar.addWidget(title)
+        bar.addWidget(help_button("top_losses", self))
+        bar.addStretch(1)
+        bar.addWidget(self.filter_label)
+        bar.addWidget(self.show_all)
+        bar.addWidget(self.wrong_only)
+        ll.addLayout(bar)
+        ll.addWidget(self.items)
+
+        self.confusion = ConfusionMatrix()
+        self.confusion.cellClicked.connect(self._cell_clicked)
+        self.per_class = _table([])
+        self.detail_title = QLabel()
+        self.pred_view = ScaledImage("prediction")
+        self.truth_view = ScaledImage("ground truth")
+        views = QWidget()
+        vl = QHBoxLayout(views)
+        vl.setContentsMargins(0, 0, 0, 0)
+        vl.addWidget(self.pred_view)
+        vl.addWidget(self.truth_view)
+        self.views = views
+        self.right = QVBoxLayout()
+        rw = QWidget()
+        rw.setLayout(self.right)
+        self.right.setContentsMargins(0, 0, 0, 0)
+        self.right_title = QLabel()
+        head = QHBoxLayout()
+        head.addWidget(self.right_title)
+        self.right_help = QHBoxLayout()
+        head.addLayout(self.right_help)
+        head.addStretch(1)
+        self.right.addLayout(head)
+        self.right.addWidget(self.confusion, 3)
+        self.right.addWidget(self.views, 3)
+        self.right.addWidget(self.detail_title)
+        self.right.addWidget(self.per_class, 2)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(rw)
+        split.setSizes([520, 560])
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
+
+        from gui.data.thumb_loader import ThumbLoader
+
+        self.thumbs = ThumbLoader(self, size=64)
+        self.thumbs.ready.connect(self._thumb_ready)
+        self._show_task(None)
+
+    # ------------------------------------------------------------------ project / loading
+    def set_project(self, project) -> None:
+        self.project = project
+        self._history = None
+        self.thumbs.set_project(project)
+        self.reload()
+
+    def shutdown(self) -> None:
+        """Stop the thumbnail threads (the window calls this on close)."""
+        self.thumbs.shutdown()
+
+    @Slot()
+    @Slot(object)
+    def reload(self, *_args) -> None:
+        """Read the project's latest evaluation (after a training run or on opening)."""
+        from engine.training.evaluation import load_evaluation
+
+        self.evaluation = load_evaluation(self.project) if self.project is not None else None
+        self._cell = None
+        self.show_all.setVisible(False)
+        self.filter_label.clear()
+        ev = self.evaluation
+        self._records = {}
+        if ev is None:
+            self.summary.setText(
+                "No results yet. Train a model on the Train page: its results on the "
+                "validation images appear here."
+            )
+            self._show_task(None)
+            self.items.setRowCount(0)
+            return
+        if self.project is not None:
+            ids = [it.image_id for it in ev.items]
+            self._records = {r.id: r for r in self.project.images(ids)}
+        metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in ev.metrics.items())
+        self.summary.setText(
+            f"<b>{len(ev.items)} validation images.</b> {metrics}. "
+            "Fix a wrong label: select the image and press its class number (1-9)."
+        )
+        self.summary.setToolTip(tip("validation"))
+        self._show_task(ev)
+        self._refilter()
+
+    def _show_task(self, ev) -> None:
+        task = ev.task if ev else None
+        self.confusion.setVisible(task == "classification")
+        self.views.setVisible(task == "segmentation")
+        self.wrong_only.setVisible(task in ("classification", "multilabel"))
+        while self.right_help.count():
+            w = self.right_help.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        if self._scatter is not None:
+            self._scatter.setVisible(task == "regression")
+        if ev is None:
+            self.right_title.setText("")
+            _fill(self.per_class, [])
+            self.per_class.setColumnCount(0)
+            return
+        names = ev.class_names
+        pc = ev.per_class
+        if task == "classification":
+            self.right_title.setText("<b>Confusion matrix</b> (rows: true class, columns: guess)")
+            self.right_help.addWidget(help_button("confusion", self))
+            if ev.confusion is not None:
+                self.confusion.set_matrix(names, ev.confusion)
+            cols, keys = ["class", "images", "accuracy"], ["n", "accuracy"]
+        elif task == "multilabel":
+            self.right_title.setText("<b>Per-label scores</b>")
+            self.right_help.addWidget(help_button("f1", self))
+            cols, keys = (
+                ["label", "images", "precision", "recall", "F1"],
+                ["n", "precision", "recall", "f1"],
+            )
+        elif task == "regression":
+            self.right_title.setText("<b>Predicted against actual</b> (perfect: on the line)")
+            self._show_scatter(ev)
+            cols, keys = ["target", "mean abs. error", "RMSE"], ["mae", "rmse"]
+        else:
+            self.right_title.setText("<b>Prediction</b> (left) and ground truth (right)")
+            self.right_help.addWidget(help_button("iou", self))
+            cols, keys = ["class", "pixels", "IoU"], ["pixels", "iou"]
+        self.per_class.setColumnCount(len(cols))
+        self.per_class.setHorizontalHeaderLabels(cols)
+        _fill(self.per_class, [[n, *[_fmt(pc.get(n, {}).get(k)) for k in keys]] for n in pc])
+
+    def _show_scatter(self, ev) -> None:
+        import pyqtgraph as pg
+
+        if self._scatter is None:
+            self._scatter = pg.PlotWidget()
+            self._scatter.setBackground("w")
+            self._scatter.setLabel("bottom", "actual")
+            self._scatter.setLabel("left", "predicted")
+            self._scatter.showGrid(x=True, y=True, alpha=0.25)
+            self._scatter_points = pg.ScatterPlotItem(
+                size=8, brush=pg.mkBrush(31, 119, 180, 160), pen=None, hoverable=True
+            )
+            self._scatter_line = pg.PlotDataItem(pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
+            self._scatter.addItem(self._scatter_line)
+            self._scatter.addItem(self._scatter_points)
+            self.right.insertWidget(2, self._scatter, 3)
+        actual = np.array([it.target[0] for it in ev.items if it.target], dtype=float)
+        pred = np.array([it.prediction[0] for it in ev.items if it.target], dtype=float)
+        self._scatter_points.setData(
+            actual, pred, data=[it.name for it in ev.items if it.target], tip=None
+        )
+        if len(actual):
+            lo, hi = float(min(actual.min(), pred.min())), float(max(actual.max(), pred.max()))
+            self._scatter_line.setData([lo, hi], [lo, hi])
+        self._scatter.setVisible(True)
+
+    # ------------------------------------------------------------------ list
+    def visible_items(self) -> list:
+        """Evaluation items passing the filters, top losses first."""
+        ev = self.evaluation
+        if ev is None:
+            return []
+        out = ev.most_wrong()
+        if self.wrong_only.isChecked() and ev.task in ("classification", "multilabel"):
+            out = [it for it in out if it.correct is False]
+        if self._cell is not None:
+            t, p = self._cell
+            out = [it for it in out if it.target == t and it.prediction == p]
+        return out
+
+    @Slot()
+    def _refilter(self, *_args) -> None:
+        shown = self.visible_items()
+        self.items.setRowCount(len(shown))
+        self._rows = {}
+        for row, it in enumerate(shown):
+            name = QTableWidgetItem(it.name)
+            name.setData(ID_ROLE, it.image_id)
+            rec = self._records.get(it.image_id)
+            target = it.target
+            if rec is not None and self.evaluation.task in ("classification", "multilabel"):
+                target = (
+                    list(rec.labels)
+                    if self.evaluation.task == "multilabel"
+                    else (rec.labels[0] if rec.labels else "—")
+                )
+            pred = (
+                it.prediction
+                if it.prediction is not None
+                else (f"pixel accuracy {it.score:.2f}" if it.score is not None else "")
+            )
+            cells = [
+                name,
+                QTableWidgetItem(_fmt(target)),
+                QTableWidgetItem(_fmt(pred)),
+                QTableWidgetItem(f"{it.loss:.3f}"),
+            ]
+            if it.correct is False:
+                cells[2].setForeground(QBrush(QColor("#c62828")))
+            for col, cell in enumerate(cells):
+                self.items.setItem(row, col, cell)
+            self._rows[it.image_id] = row
+            if rec is not None:
+                self.thumbs.request(rec)
+        if shown and not self.items.selectedItems():
+            self.items.selectRow(0)
+
+    @Slot(int, QImage)
+    def _thumb_ready(self, image_id: int, image: QImage) -> None:
+        row = self._rows.get(image_id)
+        item = self.items.item(row, 0) if row is not None else None
+        if item is not None:
+            item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    @Slot(int, int)
+    def _cell_clicked(self, row: int, col: int) -> None:
+        names = self.evaluation.class_names if self.evaluation else []
+        if row < len(names) and col < len(names):
+            self._cell = (names[row], names[col])
+            self.filter_label.setText(f"true “{names[row]}”, predicted “{names[col]}”")
+            self.show_all.setVisible(True)
+            self._refilter()
+
+    def _clear_cell(self) -> None:
+        self._cell = None
+        self.filter_label.clear()
+        self.show_all.setVisible(False)
+        self.confusion.clearSelection()
+        self._refilter()
+
+    def selected_id(self) -> int | None:
+        rows = self.items.selectionModel().selectedRows() if self.items.selectionModel() else []
+        if not rows:
+            return None
+        return self.items.item(rows[0].row(), 0).data(ID_ROLE)
+
+    @Slot()
+    def _selected(self) -> None:
+        ev = self.evaluation
+        iid = self.selected_id()
+        if ev is None or ev.task != "segmentation" or iid is None or self.project is None:
+            return
+        self.show_masks(iid)
+
+    def show_masks(self, image_id: int) -> None:
+        """Predicted mask over the image (left) beside the ground truth (right)."""
+        from engine.imaging import BadImage, load_mask, load_rgb
+
+        rec = self._records.get(image_id)
+        pred = self.evaluation.masks().get(image_id)
+        if rec is None or pred is None:
+            return
+        classes = self.project.classes()
+        colors = [c.color for c in classes]
+        hidden = {i for i, c in enumerate(classes) if c.name == "background"}
+        try:
+            image = np.asarray(load_rgb(self.project.abspath(rec.file)))
+        except BadImage as e:
+            self.detail_title.setText(str(e))
+            return
+        self.pred_view.set_array(blend(image, pred, colors, 0.7, hidden))
+        truth = None
+        if rec.mask:
+            try:
+                truth = load_mask(self.project.abspath(rec.mask))
+            except (BadImage, OSError, ValueError):
+                truth = None
+        self.truth_view.set_array(
+            blend(image, truth, colors, 0.7, hidden) if truth is not None else image
+        )
+        self.detail_title.setText(f"{rec.name}: per-class IoU over all validation images below")
+
+    # ------------------------------------------------------------------ relabelling
+    def history(self):
+        """The Data page's undo history when the window has one, else our own."""
+        h = getattr(getattr(self.window_, "data_page", None), "history", None)
+        if h is not None:
+            return h
+        if self._history is None and self.project is not None:
+            from engine.project.history import History
+
+            self._history = History(self.project)
+        return self._history
+
+    def relabel(self, number: int) -> bool:
+        """Key 1-9: give the selected image class `number` (toggle for multi-label)."""
+        ev, iid = self.evaluation, self.selected_id()
+        if ev is None or iid is None or ev.task not in ("classification", "multilabel"):
+            return False
+        names = self.project.class_names()
+        if not 1 <= number <= len(names):
+            return False
+        name = names[number - 1]
+        rec = self.project.image(iid)
+        if ev.task == "classification":
+            self.history().set_labels([iid], [name])
+        else:
+            self.history().toggle_label([iid], name, name not in rec.labels)
+        self._records[iid] = self.project.image(iid)
+        row = self._rows.get(iid)
+        if row is not None:
+            new = self._records[iid].labels
+            text = _fmt(list(new) if ev.task == "multilabel" else (new[0] if new else "—"))
+            self.items.item(row, 1).setText(text)
+        return True
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
+        from PySide6.QtCore import QEvent
+
+        if obj is self.items and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+                if self.relabel(key - Qt.Key.Key_0):
+                    return True
+        return super().eventFilter(obj, event)

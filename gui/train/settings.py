@@ -1,0 +1,300 @@
+"""The Train page's settings column: network, weights, schedule, augmentation, device.
+
+Every change is saved into the project at once (training.json). Before a run starts,
+`check_weights` makes sure the pretrained weights are here (or may be downloaded); when not, it
+shows why and the ways out, and nothing starts.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import TrainConfig
+from gui.common.help_texts import help_button, tip
+
+
+def _row(widget: QWidget, key: str) -> QWidget:
+    """A form field with its "?" button beside it."""
+    host = QWidget()
+    lay = QHBoxLayout(host)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(widget, 1)
+    lay.addWidget(help_button(key, host))
+    widget.setToolTip(tip(key))
+    return host
+
+
+class SettingsPanel(QScrollArea):
+    """The left column: network, weights, schedule, augmentation, device, Train / Find."""
+
+    train_clicked = Signal()
+    find_clicked = Signal()
+    scratch_clicked = Signal()
+    choose_weights_clicked = Signal()
+    download_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.project = None
+        self._filling = False
+        self._weights_file = ""
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(330)
+        self.setMaximumWidth(400)
+        body = QWidget()
+        self.setWidget(body)
+        col = QVBoxLayout(body)
+
+        self.arch = QComboBox()
+        self.arch_desc = QLabel()
+        self.arch_desc.setWordWrap(True)
+        self.arch_desc.setStyleSheet("color:#555;")
+        self.pretrained = QCheckBox("Start from pretrained weights")
+        self.weights_box = QGroupBox("Pretrained weights needed")
+        self.weights_msg = QLabel()
+        self.weights_msg.setWordWrap(True)
+        self.weights_msg.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.scratch_button = QPushButton("Train from scratch")
+        self.scratch_button.setToolTip("Start from random weights: slower, needs more images.")
+        self.choose_button = QPushButton("Choose weights file…")
+        self.download_button = QPushButton("Download and train")
+        self.download_button.setToolTip("Fetch the weights from the internet (once), then train.")
+        self.online = True  # set from a quick check when the engine info loads
+        wl = QVBoxLayout(self.weights_box)
+        wl.addWidget(self.weights_msg)
+        wb = QHBoxLayout()
+        wb.addWidget(self.download_button)
+        wb.addWidget(self.scratch_button)
+        wb.addWidget(self.choose_button)
+        wl.addLayout(wb)
+        self.weights_box.setVisible(False)
+        self.scratch_button.clicked.connect(self.scratch_clicked)
+        self.choose_button.clicked.connect(self.choose_weights_clicked)
+        self.download_button.clicked.connect(self.download_clicked)
+        self._download_ok = False  # the user agreed to download for this run
+
+        self.freeze = QSpinBox()
+        self.freeze.setRange(0, 100)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.lr = QLineEdit()
+        self.lr.setPlaceholderText("auto")
+        self.find_button = QPushButton("Find")
+        self.find_button.setToolTip(tip("lr_finder"))
+        self.find_button.clicked.connect(self.find_clicked)
+        lr_host = QWidget()
+        lr_lay = QHBoxLayout(lr_host)
+        lr_lay.setContentsMargins(0, 0, 0, 0)
+        lr_lay.addWidget(self.lr, 1)
+        lr_lay.addWidget(self.find_button)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 1024)
+        self.size = QSpinBox()
+        self.size.setRange(16, 1024)
+        self.size.setSingleStep(32)
+        self.size.setSuffix(" px")
+        self.flip = QCheckBox("flip")
+        self.rotate = QCheckBox("rotate")
+        self.crop = QCheckBox("crop")
+        self.color = QCheckBox("colour")
+        aug = QWidget()
+        al = QHBoxLayout(aug)
+        al.setContentsMargins(0, 0, 0, 0)
+        for w in (self.flip, self.rotate, self.crop, self.color):
+            al.addWidget(w)
+        self.device = QLabel("…")
+        self.device.setWordWrap(True)
+
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow("Network", self.arch)
+        form.addRow(self.arch_desc)
+        form.addRow(_row(self.pretrained, "pretrained"))
+        form.addRow(self.weights_box)
+        form.addRow("Frozen epochs", _row(self.freeze, "frozen"))
+        form.addRow("Epochs", _row(self.epochs, "epochs"))
+        form.addRow("Learning rate", _row(lr_host, "lr"))
+        form.addRow("Batch size", _row(self.batch, "batch_size"))
+        form.addRow("Image size", _row(self.size, "image_size"))
+        form.addRow("Augment", _row(aug, "augmentation"))
+        form.addRow("Device", _row(self.device, "device"))
+        col.addLayout(form)
+        self.error = QLabel()
+        self.error.setStyleSheet("color:#b00020;")
+        self.error.setWordWrap(True)
+        col.addWidget(self.error)
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.train_button.setMinimumHeight(34)
+        self.train_button.clicked.connect(self.train_clicked)
+        col.addWidget(self.train_button)
+        col.addStretch(1)
+
+        self.arch.currentIndexChanged.connect(self._arch_changed)
+        for w in (self.freeze, self.epochs, self.batch, self.size):
+            w.valueChanged.connect(self._save)
+        for w in (self.pretrained, self.flip, self.rotate, self.crop, self.color):
+            w.toggled.connect(self._save)
+        self.pretrained.toggled.connect(lambda _on: self.weights_box.setVisible(False))
+        self.lr.editingFinished.connect(self._save)
+        self._fill(TrainConfig())
+
+    # ------------------------------------------------------------------ filling
+    def set_project(self, project) -> None:
+        self.project = None  # no saving while filling
+        cfg = TrainConfig.from_dict(project.load_settings()) if project is not None else None
+        self._fill(cfg or TrainConfig())
+        self.project = project
+        self.weights_box.setVisible(False)
+
+    def _fill(self, cfg: TrainConfig) -> None:
+        self._filling = True
+        try:
+            if self.arch.findData(cfg.arch) < 0:
+                self.arch.addItem(cfg.arch, cfg.arch)
+            self.arch.setCurrentIndex(self.arch.findData(cfg.arch))
+            self.pretrained.setChecked(cfg.weights != "none")
+            self._weights_file = cfg.weights if cfg.weights not in ("none", "imagenet") else ""
+            self.freeze.setValue(cfg.freeze_epochs)
+            self.epochs.setValue(cfg.epochs)
+            self.lr.setText("auto" if cfg.lr is None else f"{cfg.lr:.3g}")
+            self.batch.setValue(cfg.batch_size)
+            self.size.setValue(cfg.image_size)
+            self.flip.setChecked(cfg.flip)
+            self.rotate.setChecked(cfg.rotate)
+            self.crop.setChecked(cfg.resized_crop)
+            self.color.setChecked(cfg.color_jitter)
+        finally:
+            self._filling = False
+        self._base = cfg
+
+    def set_engine_info(self, archs, device) -> None:
+        """Fill the network list (name + one-line description) and show the device."""
+        current = self.arch.currentData()
+        self._filling = True
+        try:
+            self.arch.clear()
+            for spec in archs:
+                self.arch.addItem(spec.name, spec.name)
+                self.arch.setItemData(
+                    self.arch.count() - 1, spec.description, Qt.ItemDataRole.ToolTipRole
+                )
+            i = self.arch.findData(current)
+            self.arch.setCurrentIndex(i if i >= 0 else 0)
+        finally:
+            self._filling = False
+        self._arch_changed()
+        if device is not None:
+            where = device.name if device.kind != "cpu" else "CPU"
+            hint = f"<br><span style='color:#555'>{device.hint}</span>" if device.hint else ""
+            self.device.setText(f"<b>{where}</b>{hint}")
+
+    def _arch_changed(self, *_args) -> None:
+        self.arch_desc.setText(self.arch.currentData(Qt.ItemDataRole.ToolTipRole) or "")
+        self.weights_box.setVisible(False)
+        self._save()
+
+    # ------------------------------------------------------------------ reading
+    def config(self) -> TrainConfig | None:
+        """The settings as a TrainConfig (unknown saved keys kept); None if one is invalid."""
+        cfg = TrainConfig.from_dict(self._base.to_dict())
+        text = self.lr.text().strip().lower()
+        if text in ("", "auto"):
+            cfg.lr = None
+        else:
+            try:
+                cfg.lr = float(text)
+                if not 0 < cfg.lr < 10:
+                    raise ValueError
+            except ValueError:
+                self.error.setText(
+                    f"The learning rate “{self.lr.text()}” is not a number between 0 and 10 "
+                    "(for example 0.001), nor “auto”."
+                )
+                return None
+        self.error.clear()
+        cfg.arch = self.arch.currentData() or cfg.arch
+        if not self.pretrained.isChecked():
+            cfg.weights = "none"
+        else:
+            cfg.weights = self._weights_file or "imagenet"
+        cfg.freeze_epochs = self.freeze.value()
+        cfg.epochs = self.epochs.value()
+        cfg.batch_size = self.batch.value()
+        cfg.image_size = self.size.value()
+        cfg.flip = self.flip.isChecked()
+        cfg.rotate = self.rotate.isChecked()
+        cfg.resized_crop = self.crop.isChecked()
+        cfg.color_jitter = self.color.isChecked()
+        return cfg
+
+    def _save(self, *_args) -> None:
+        if self._filling or self.project is None:
+            return
+        cfg = self.config()
+        if cfg is not None:
+            self.project.save_settings(cfg.to_dict())
+            self._base = cfg
+
+    def allow_download(self) -> None:
+        """The user asked to fetch the missing weights: the next check lets the run start."""
+        self._download_ok = True
+
+    def check_weights(self, cfg: TrainConfig) -> bool:
+        """True when the run can start; else shows why and the ways out (nothing starts)."""
+        if cfg.weights == "none":
+            self.weights_box.setVisible(False)
+            return True
+        from engine.models.weights import weights_status
+
+        status = weights_status(cfg.arch, cfg.weights)
+        downloadable = bool(status.url) and self.online
+        if status.available or (downloadable and self._download_ok):
+            self._download_ok = False
+            self.weights_box.setVisible(False)
+            return True
+        offline = "" if self.online or not status.url else "This computer seems to be offline. "
+        self.weights_msg.setText(
+            f"{offline}{status.message}<br><br>You can train from scratch instead (slower, needs "
+            "more images), or choose a weights file you already have."
+        )
+        self.download_button.setVisible(downloadable)
+        self.weights_box.setVisible(True)
+        self.ensureWidgetVisible(self.weights_box)
+        return False
+
+    # ------------------------------------------------------------------ setting
+    def set_pretrained(self, on: bool) -> None:
+        self.pretrained.setChecked(on)
+        if not on:
+            self._weights_file = ""
+        self._save()
+
+    def set_weights_file(self, path: str) -> None:
+        self._weights_file = path
+        self.pretrained.setChecked(True)
+        self._save()
+
+    def set_lr(self, value: float) -> None:
+        self.lr.setText(f"{value:.3g}")
+        self._save()
+
+    def set_can_start(self, on: bool) -> None:
+        self.train_button.setEnabled(on)
+        self.find_button.setEnabled(on)

@@ -1,0 +1,41 @@
+"""What the main window's status bar says: the open project's summary and the running job."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gui.start.page import TASK_TEXTS
+
+if TYPE_CHECKING:
+    from engine.project.store import Project
+
+DEMO_JOB = "demo"
+JOB_TEXTS = {  # what the status bar says while a job runs
+    "import": "Importing images…",
+    DEMO_JOB: "Making the demo project…",
+    "train": "Training…",
+    "lr_find": "Finding a learning rate…",
+    "predict": "Predicting…",
+    "predict_folder": "Predicting a folder…",
+}
+NO_PROJECT_TEXT = "No project open — open the demo or drop a folder of images"
+
+
+def project_summary(p: Project | None) -> str:
+    """One line: name · task · image count · unlabeled · classes."""
+    if p is None:
+        return NO_PROJECT_TEXT
+    c = p.counts()
+    task = TASK_TEXTS.get(p.task, (p.task, ""))[0]
+    parts = [p.name, task, f"{c.total} image{'s' if c.total != 1 else ''}"]
+    if c.total:
+        parts.append(f"{c.unlabeled} unlabeled")
+    if p.task in ("classification", "multilabel", "segmentation"):
+        n = len(c.per_class)
+        parts.append(f"{n} class{'es' if n != 1 else ''}")
+    return "  ·  ".join(parts)
+
+
+def job_text(name: str) -> str:
+    """The status-bar text while job `name` runs."""
+    return JOB_TEXTS.get(name, f"Working: {name}…")
