@@ -19,12 +19,29 @@ MAX_LISTED = 20  # skipped files / duplicates printed before "... and N more"
 def register(subparsers) -> None:
     p = subparsers.add_parser("new", help="create a project and import images into it")
     p.add_argument("project", help="folder of the new project")
-    p.add_argument("--task", choices=TASKS, default="classification")
-    p.add_argument("--from", dest="source", metavar="DIR", help="images: class folders or flat")
+    p.add_argument(
+        "--task",
+        choices=TASKS,
+        default=None,
+        help="default: segmentation for a folder of images + masks (or --masks), else "
+        "classification",
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="DIR",
+        help="images: class folders, flat, or a segmentation dataset (train+trainannot, "
+        "images+masks, image+label, ... with codes.txt)",
+    )
     p.add_argument("--labels-csv", metavar="FILE", help="CSV of filename,label (images in --from)")
     p.add_argument("--label-regex", metavar="RE", help="label = first group of RE on file names")
     p.add_argument("--masks", metavar="DIR", help="segmentation masks matched by file name")
     p.add_argument("--codes", metavar="FILE", help="segmentation class names, one per line")
+    p.add_argument(
+        "--keep-void",
+        action="store_true",
+        help="keep a void class of the class list as a class (default: its pixels are ignored)",
+    )
     p.add_argument("--valid-pct", type=float, default=0.2)
     p.add_argument("--test-pct", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=42)
@@ -50,7 +67,17 @@ def _fail(msg: str) -> int:
 
 def _print_report(rep) -> None:
     print(rep.summary() + ".")
-    for title, rows in (("Skipped", rep.skipped), ("Duplicates (already in the project)", None)):
+    if rep.layout:
+        print(f"Detected: {rep.layout}.")
+    if rep.splits:
+        print("Added per split: " + ", ".join(f"{s} {n}" for s, n in sorted(rep.splits.items())))
+    for note in rep.notes:
+        print(f"Note: {note}")
+    for title, rows in (
+        ("Skipped", rep.skipped),
+        ("Not matched", rep.unmatched),
+        ("Duplicates (already in the project)", None),
+    ):
         if rows is None:
             rows = [(a, f"same content as {b}") for a, b in rep.duplicates]
         if not rows:
@@ -65,6 +92,8 @@ def _print_report(rep) -> None:
 def cmd_new(args) -> int:
     from engine.imports import api as importers
 
+    if args.task is None and args.masks:
+        args.task = "segmentation"
     if args.masks and args.task != "segmentation":
         return _fail("--masks needs --task segmentation.")
     if args.task == "segmentation" and (args.labels_csv or args.label_regex):
@@ -92,11 +121,14 @@ def cmd_new(args) -> int:
             return _fail(
                 f"--label-regex {args.label_regex!r} is not a valid regular expression: {e}"
             )
+    if (err := _resolve_task(args)) is not None:
+        return _fail(err)
     split = {"valid_pct": args.valid_pct, "test_pct": args.test_pct, "seed": args.seed}
     try:
         project = Project.create(args.project, args.task)
     except ProjectError as e:
         return _fail(str(e))
+    void = not args.keep_void
     with project:
         try:
             if args.labels_csv:
@@ -105,10 +137,10 @@ def cmd_new(args) -> int:
                 rep = importers.import_regex(project, args.source, args.label_regex, **split)
             elif args.masks:
                 rep = importers.import_segmentation(
-                    project, args.source, args.masks, args.codes, **split
+                    project, args.source, args.masks, args.codes, **split, ignore_void=void
                 )
             elif args.source:
-                rep = importers.import_folder(project, args.source, **split)
+                rep = importers.import_folder(project, args.source, **split, ignore_void=void)
             else:
                 print(f"Created an empty {args.task} project in {project.path}.")
                 return 0
@@ -118,6 +150,23 @@ def cmd_new(args) -> int:
         _print_report(rep)
         _print_counts(project)
     return 0
+
+
+def _resolve_task(args) -> str | None:
+    """Pick the task when --task is left out (segmentation for a folder of images + masks) and
+    refuse a segmentation dataset for another task; an error message, or None."""
+    from engine.imports.layouts import detect_segmentation
+
+    plain = args.source and not (args.labels_csv or args.label_regex or args.masks)
+    layout = detect_segmentation([args.source]) if plain else None
+    if args.task is None:
+        args.task = "segmentation" if layout is not None else "classification"
+    elif layout is not None and args.task != "segmentation":
+        return (
+            f"--from {args.source} holds segmentation images and masks ({layout.describe()}); "
+            "use --task segmentation, or leave --task out."
+        )
+    return None
 
 
 def project_info(project: Project) -> dict:

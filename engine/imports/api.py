@@ -28,15 +28,14 @@ from engine.imaging import load_mask as load_mask
 from engine.imaging import load_rgb
 from engine.imaging import mask_values as mask_values
 from engine.imports.formats import (
-    MASK_SUFFIXES,
     SPLIT_DIRS,
-    any_folder_items,
     csv_items,
+    folder_items,
     item_for,
     label_kwargs,
     regex_items,
-    seg_items,
 )
+from engine.imports.layouts import MASK_SUFFIXES, SegLayout, detect_segmentation
 from engine.imports.pipeline import (
     BATCH,
     IGNORED_FILES,
@@ -45,6 +44,7 @@ from engine.imports.pipeline import (
     ImportReport,
     ImportRun,
 )
+from engine.imports.segmentation import layout_items, loose_items, seg_items
 from engine.project.store import IGNORE_INDEX as IGNORE_INDEX  # re-exported, as before the split
 from engine.project.store import NewImage as NewImage
 from engine.project.store import Project, ProjectError
@@ -57,6 +57,7 @@ __all__ = [
     "SPLIT_DIRS",
     "ImportReport",
     "ProgressFn",
+    "detect_segmentation",
     "import_csv",
     "import_folder",
     "import_paths",
@@ -68,8 +69,19 @@ ProgressFn = Callable[[Progress], None]
 
 
 def _finish(
-    project: Project, items: Sequence[ImportItem], control, on_progress, valid_pct, test_pct, seed
+    project: Project,
+    items: Sequence[ImportItem],
+    control,
+    on_progress,
+    valid_pct,
+    test_pct,
+    seed,
+    report: ImportReport | None = None,
 ) -> ImportReport:
+    report = report if report is not None else ImportReport()
+    from_train = _valid_share_from_train(project, items, valid_pct)
+    if from_train and any(i.split == "test" for i in items):
+        test_pct = 0.0  # the test/ folder is the test set; train/ only gives up validation
     # the module's BATCH, PROGRESS_INTERVAL_S and load_rgb, read at call time (tests set them)
     run = ImportRun(
         project,
@@ -78,11 +90,69 @@ def _finish(
         batch=BATCH,
         interval=PROGRESS_INTERVAL_S,
         load=load_rgb,
+        report=report,
     )
     try:
-        return run.run(items)
+        run.run(items)
     finally:
         project.assign_splits(valid_pct=valid_pct, test_pct=test_pct, seed=seed)
+    _describe(project, report, from_train, valid_pct, seed)
+    return report
+
+
+def _valid_share_from_train(project: Project, items: Sequence[ImportItem], valid_pct) -> bool:
+    """Data with a train/ folder but no validation folder, going into a project without
+    validation images: let the automatic split (stratified, seeded) take the validation share
+    from train/, as fastai's valid_pct does, instead of leaving training without a valid set."""
+    splits = {i.split for i in items if not i.skip}
+    if valid_pct <= 0 or "train" not in splits or "valid" in splits:
+        return False
+    if project.query(split="valid"):
+        return False
+    for i in items:
+        if i.split == "train":
+            i.split = None
+    return True
+
+
+def _describe(project: Project, report: ImportReport, from_train: bool, valid_pct, seed) -> None:
+    """Fill in what the report says about the result: task, classes, images per split."""
+    report.task = report.task or project.task
+    report.classes = project.class_names()
+    for split, _ in project.split_state(report.added).values():
+        report.splits[split] = report.splits.get(split, 0) + 1
+    if from_train and report.added:
+        n = report.splits.get("valid", 0)
+        by = "by class" if project.task != "regression" else "by value"
+        report.notes.append(
+            f"No validation folder: {n} image{'s' if n != 1 else ''} of train/ "
+            f"({valid_pct:.0%}, stratified {by}, seed {seed}) set aside for validation."
+        )
+
+
+def _layout_items(
+    project: Project, layout: SegLayout, report: ImportReport, ignore_void: bool
+) -> list[ImportItem]:
+    if project.task != "segmentation":
+        where = ", ".join(sorted(str(p) for p in layout.covers if p.is_dir()))
+        raise ProjectError(
+            f"{where} holds segmentation images and masks ({layout.describe()}); import it "
+            "into a segmentation project, where the masks become labels (this "
+            f"{project.task} project would take the masks for photos)."
+        )
+    return layout_items(project, layout, report, ignore_void=ignore_void)
+
+
+def _folder_items(
+    project: Project, folder: Path, label: str | None, report: ImportReport, ignore_void: bool
+) -> list[ImportItem]:
+    """Items of one folder: a segmentation dataset (images + masks) when it is one, else class
+    folders (or, for a segmentation project, its images without masks)."""
+    if label is None and (layout := detect_segmentation([folder])) is not None:
+        return _layout_items(project, layout, report, ignore_void)
+    if project.task == "segmentation" and label is None:
+        return loose_items(folder)
+    return folder_items(project, folder, label)
 
 
 def import_folder(
@@ -93,17 +163,21 @@ def import_folder(
     valid_pct: float = 0.2,
     test_pct: float = 0.0,
     seed: int = 42,
+    ignore_void: bool = True,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import a folder: one subfolder per class (optionally below train/ valid|val/ test/,
-    which then fix the split), or loose images (unlabeled). With `label`, every image gets it.
-    A segmentation project given a folder holding images/ and masks/ imports the masks too."""
+    which then fix the split; without a validation folder the validation share comes from
+    train/), or loose images (unlabeled). With `label`, every image gets it. A segmentation
+    dataset (see engine.imports.layouts) brings its masks and class names; a void class in its
+    class list becomes 'ignore' unless `ignore_void` is False."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ProjectError(f"{folder} is not a folder.")
-    items = any_folder_items(project, folder, label)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
+    report = ImportReport()
+    items = _folder_items(project, folder, label, report, ignore_void)
+    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed, report)
 
 
 def import_paths(
@@ -114,15 +188,25 @@ def import_paths(
     valid_pct: float = 0.2,
     test_pct: float = 0.0,
     seed: int = 42,
+    ignore_void: bool = True,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """What a drag-and-drop does: files are imported (with `label` if given), folders go
-    through `import_folder`. Paths that do not exist are reported as skipped."""
+    """What a drag-and-drop does: a segmentation dataset among the paths (a dataset folder, or
+    image and annotation folders side by side, perhaps with codes.txt) imports as images with
+    masks; other files are imported (with `label` if given), other folders go through
+    `import_folder`. Paths that do not exist are reported as skipped."""
+    paths = [Path(p) for p in paths]
+    report = ImportReport()
     items: list[ImportItem] = []
     folders: list[Path] = []
     kw = {} if label is None else label_kwargs(project, label, "label")
-    for p in map(Path, paths):
+    layout = detect_segmentation(paths) if label is None else None
+    if layout is not None:
+        items += _layout_items(project, layout, report, ignore_void)
+    for p in paths:
+        if layout is not None and p in layout.covers:
+            continue
         if p.is_dir():
             folders.append(p)
         elif p.is_file():
@@ -136,8 +220,8 @@ def import_paths(
         else:
             items.append(ImportItem(p, skip="does not exist"))
     for folder in folders:
-        items += any_folder_items(project, folder, label)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
+        items += _folder_items(project, folder, label, report, ignore_void)
+    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed, report)
 
 
 def import_csv(
@@ -193,14 +277,20 @@ def import_segmentation(
     valid_pct: float = 0.2,
     test_pct: float = 0.0,
     seed: int = 42,
+    ignore_void: bool = True,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Images and their masks, matched by file stem (the mask may add _P, _mask, _label, ...).
     `codes_file` names the classes by mask value, one per line; without it the classes are
-    class_0, class_1, ... up to the largest value found. An image without a mask is imported
-    unlabeled; a mask of the wrong size or with values outside the class list skips its image."""
+    class_0, class_1, ... up to the largest value found. A void class in it (void, unlabelled,
+    ignore) becomes the ignore value 255 unless `ignore_void` is False; masks holding only 0
+    and 255 are read as classes 0 and 1. An image without a mask is imported unlabeled; a mask
+    of the wrong size or with values outside the class list skips its image."""
     if project.task != "segmentation":
         raise ProjectError("Masks can only be imported into a segmentation project.")
-    items = seg_items(project, Path(images_dir), Path(masks_dir), codes_file)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
+    report = ImportReport()
+    items = seg_items(
+        project, Path(images_dir), Path(masks_dir), codes_file, report, ignore_void=ignore_void
+    )
+    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed, report)

@@ -1,24 +1,20 @@
 """What each kind of import reads: class folders, dropped paths, label CSVs, labels from file
-names, segmentation images with masks. Each turns its input into `ImportItem`s (one per file,
-with the labels, targets, split or mask already known, or the reason to skip it) for the common
-path in `engine.imports.pipeline`; `engine.imports.api` holds the public functions.
+names (segmentation images with masks: `engine.imports.segmentation`). Each turns its input into
+`ImportItem`s (one per file, with the labels, targets, split or mask already known, or the reason
+to skip it) for the common path in `engine.imports.pipeline`; `engine.imports.api` holds the
+public functions.
 """
 
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 
-import numpy as np
-
-from engine.imaging import BadImage, is_image_name, load_mask
 from engine.imports.pipeline import ImportItem, item_for, walk_files
-from engine.project.store import IGNORE_INDEX, Project, ProjectError
+from engine.project.store import Project, ProjectError
 
 SPLIT_DIRS = {"train": "train", "valid": "valid", "val": "valid", "test": "test"}
-MASK_SUFFIXES = ("", "_P", "_mask", "_masks", "_label", "_labels", "_gt", "_seg", "_m")
 
 
 def numbers(text: str, what: str) -> list[float] | str:
@@ -80,19 +76,6 @@ def folder_items(project: Project, folder: Path, label: str | None = None) -> li
             if i := item_for(f, split=split, **kw):
                 items.append(i)
     return items
-
-
-def any_folder_items(project: Project, folder: Path, label: str | None) -> list[ImportItem]:
-    """Items of a folder for this project's task (a segmentation folder holding images/ and
-    masks/ or labels/, plus an optional codes.txt, brings its masks along)."""
-    if project.task != "segmentation" or label is not None:
-        return folder_items(project, folder, label)
-    sub = {e.name.lower(): e for e in folder.iterdir() if e.is_dir()}
-    masks = sub.get("masks") or sub.get("labels")
-    if "images" in sub and masks is not None:
-        codes = folder / "codes.txt"
-        return seg_items(project, sub["images"], masks, codes if codes.is_file() else None)
-    return [i for f in walk_files(folder) if (i := item_for(f))]
 
 
 _FILE_COLS = ("filename", "file", "fname", "image", "image_name", "image_id", "name", "path", "id")
@@ -213,62 +196,5 @@ def regex_items(project: Project, folder: Path, pattern: str) -> list[ImportItem
         else:
             kw = label_kwargs(project, m.group(group), "the label from the file name")
             item = ImportItem(f, **kw)
-        items.append(item)
-    return items
-
-
-def _read_codes(codes_file: Path) -> list[str]:
-    try:
-        text = codes_file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProjectError(f"Cannot read the class list {codes_file}: {e}") from e
-    codes = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    if not codes:
-        raise ProjectError(f"The class list {codes_file} is empty.")
-    if len(set(codes)) != len(codes):
-        raise ProjectError(f"The class list {codes_file} names a class twice.")
-    if len(codes) > IGNORE_INDEX:
-        raise ProjectError(f"The class list {codes_file} has more than {IGNORE_INDEX} classes.")
-    return codes
-
-
-def seg_items(
-    project: Project, images_dir: Path, masks_dir: Path, codes_file: str | os.PathLike | None
-) -> list[ImportItem]:
-    """Items for images with their masks; sets up the class list (see import_segmentation)."""
-    for d in (images_dir, masks_dir):
-        if not d.is_dir():
-            raise ProjectError(f"{d} is not a folder.")
-    mask_files = {f.stem.lower(): f for f in walk_files(masks_dir) if is_image_name(f)}
-    existing = project.class_names()
-    if codes_file:
-        codes = _read_codes(Path(codes_file))
-        common = min(len(codes), len(existing))
-        if codes[:common] != existing[:common]:
-            raise ProjectError(
-                f"The class list {codes_file} ({', '.join(codes)}) does not match this "
-                f"project's classes ({', '.join(existing)})."
-            )
-        project.ensure_classes(codes)
-    elif not existing:
-        top = 0
-        for f in mask_files.values():
-            try:
-                vals = np.unique(load_mask(f))
-            except BadImage:
-                continue  # reported when its image is imported
-            vals = vals[vals != IGNORE_INDEX]
-            top = max(top, int(vals.max()) if vals.size else 0)
-        project.ensure_classes([f"class_{k}" for k in range(top + 1)])
-    items: list[ImportItem] = []
-    for f in walk_files(images_dir):
-        item = item_for(f)
-        if item is None:
-            continue
-        if not item.skip:
-            stem = f.stem.lower()
-            item.mask_src = next(
-                (m for suf in MASK_SUFFIXES if (m := mask_files.get(stem + suf.lower()))), None
-            )
         items.append(item)
     return items

@@ -29,23 +29,57 @@ IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
 
 @dataclass
 class ImportReport:
+    """What an import did (added, skipped, duplicates) and what it found in the data: the
+    task, the layout it recognised, the classes, image+mask pairs, files it could not match,
+    images per split, and sentences about choices made for the user (`notes`)."""
+
     added: list[int] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (path, existing name)
+    task: str = ""
+    layout: str = ""  # what was recognised, e.g. "image/annotation folders: train+trainannot"
+    classes: list[str] = field(default_factory=list)
+    pairs: int = 0  # images added with their mask
+    unmatched: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    splits: dict[str, int] = field(default_factory=dict)  # images added per split
+    notes: list[str] = field(default_factory=list)  # e.g. the void class, the valid share
 
     def summary(self) -> str:
         """One line for a status bar: "Added 120 images; 3 skipped; 2 duplicates"."""
         s = f"Added {len(self.added)} image{'s' if len(self.added) != 1 else ''}"
+        if self.pairs:
+            s += f" ({self.pairs} with masks)"
         if self.skipped:
             s += f"; {len(self.skipped)} skipped"
         if self.duplicates:
             s += f"; {len(self.duplicates)} duplicate{'s' if len(self.duplicates) != 1 else ''}"
+        if self.unmatched:
+            s += f"; {len(self.unmatched)} unmatched"
         return s
 
     def merge(self, other: ImportReport) -> None:
         self.added += other.added
         self.skipped += other.skipped
         self.duplicates += other.duplicates
+        self.pairs += other.pairs
+        self.unmatched += other.unmatched
+        self.notes += [n for n in other.notes if n not in self.notes]
+        for k, v in other.splits.items():
+            self.splits[k] = self.splits.get(k, 0) + v
+        self.task = self.task or other.task
+        self.layout = "; ".join(x for x in (self.layout, other.layout) if x)
+        self.classes = other.classes or self.classes
+
+
+@dataclass(frozen=True)
+class MaskMap:
+    """How a dataset's mask values become the project's: `lut[v]` is the value stored for raw
+    value v (a void class -> 255, ISBI's 255 -> 1), `allowed[v]` whether v is valid at all;
+    `shown` describes the valid values for an error message."""
+
+    lut: np.ndarray  # uint8[256]
+    allowed: np.ndarray  # bool[256]
+    shown: str
 
 
 @dataclass
@@ -57,6 +91,7 @@ class ImportItem:
     values: list[float] | None = None
     split: str | None = None
     mask_src: Path | None = None
+    mask_map: MaskMap | None = None  # None: mask values are the project's class positions
     skip: str | None = None  # a reason known before reading the file
 
 
@@ -107,6 +142,7 @@ class ImportRun:
         batch: int = BATCH,
         interval: float = PROGRESS_INTERVAL_S,
         load: Callable = load_rgb,
+        report: ImportReport | None = None,
     ):
         self.p = project
         self.batch = batch
@@ -114,7 +150,7 @@ class ImportRun:
         self.load = load
         self.control = control
         self.on_progress = on_progress
-        self.report = ImportReport()
+        self.report = report if report is not None else ImportReport()
         with project._lock:
             rows = project._db.execute("SELECT sha1, name FROM images").fetchall()
         self.seen: dict[str, str] = dict(rows)
@@ -198,7 +234,7 @@ class ImportRun:
             return
         mask = None
         if item.mask_src is not None:
-            mask = self._check_mask(item.mask_src, width, height)
+            mask = self._check_mask(item.mask_src, width, height, item.mask_map)
             if isinstance(mask, str):
                 self.skip(src, mask)
                 return
@@ -215,6 +251,7 @@ class ImportRun:
             # the classes present in the mask are the image's labels (counts, class filter)
             values = mask_values(mask, IGNORE_INDEX)
             labels = tuple(self.class_at[v] for v in values if v in self.class_at)
+            self.report.pairs += 1
         self.seen[sha1] = src.name
         self.pending.append(
             NewImage(
@@ -242,8 +279,10 @@ class ImportRun:
             except FileExistsError:
                 continue  # made by someone else since we listed the folder: next suffix
 
-    def _check_mask(self, path: Path, width: int, height: int) -> np.ndarray | str:
-        """The mask as class indices, or the reason it cannot be used."""
+    def _check_mask(
+        self, path: Path, width: int, height: int, mask_map: MaskMap | None = None
+    ) -> np.ndarray | str:
+        """The mask as the project's class indices, or the reason it cannot be used."""
         try:
             m = load_mask(path)
         except BadImage as e:
@@ -253,11 +292,14 @@ class ImportRun:
                 f"its mask {path.name} is {m.shape[1]}x{m.shape[0]} pixels "
                 f"but the image is {width}x{height}"
             )
-        bad = sorted(set(np.unique(m).tolist()) - set(range(self.n_classes)) - {IGNORE_INDEX})
+        present = np.flatnonzero(np.bincount(m.ravel(), minlength=256))
+        if mask_map is None:
+            bad = sorted(set(present.tolist()) - set(range(self.n_classes)) - {IGNORE_INDEX})
+            allowed = f"0-{self.n_classes - 1}, 255 = unlabeled"
+        else:
+            bad = [int(v) for v in present if not mask_map.allowed[v]]
+            allowed = mask_map.shown
         if bad:
             shown = ", ".join(map(str, bad[:8])) + (" …" if len(bad) > 8 else "")
-            return (
-                f"its mask {path.name} has values {shown} outside the class list "
-                f"(0-{self.n_classes - 1}, 255 = unlabeled)"
-            )
-        return m
+            return f"its mask {path.name} has values {shown} outside the class list ({allowed})"
+        return m if mask_map is None else mask_map.lut[m]

@@ -139,3 +139,33 @@ def write_bad(folder) -> dict[str, str]:
 def write_big(path, w: int = 300, h: int = 300) -> Path:
     """An image that is large only relative to a monkeypatched imaging.MAX_PIXELS."""
     return write_image(path, w, h, seed=5)
+
+
+# ------------------------------------------------------------------ segmentation sets
+def write_seg_folder(
+    images,
+    masks,
+    n: int = 3,
+    *,
+    values=(0, 1, 2),
+    extra: int | None = None,
+    mask_suffix: str = "",
+    w: int = 16,
+    h: int = 12,
+    seed: int = 0,
+) -> list[tuple[Path, Path]]:
+    """n images with class-index mask PNGs of the same size, (image, mask) pairs. Mask k is
+    `values[0]` with a block of a further value (cycling through values[1:]); `extra`, when
+    given, fills row 0 (a void class, an out-of-range value)."""
+    out = []
+    for i in range(n):
+        img = write_image(Path(images) / f"im{seed}_{i}.png", w, h, seed=seed * 100 + i)
+        m = np.full((h, w), values[0], np.uint8)
+        m[3:9, 4:12] = values[1 + i % (len(values) - 1)]
+        if extra is not None:
+            m[0, :] = extra
+        mp = Path(masks) / f"im{seed}_{i}{mask_suffix}.png"
+        mp.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(m, "L").save(mp)
+        out.append((img, mp))
+    return out

@@ -142,11 +142,11 @@ def _seg_data(tmp_path, n=4):
 def test_segmentation_with_and_without_codes(tmp_path):
     imgs, masks = _seg_data(tmp_path)
     write_image(imgs / "nomask.png", 20, 10, seed=50)
-    (tmp_path / "codes.txt").write_text("void\nroad\ncar\n", encoding="utf-8")
+    (tmp_path / "codes.txt").write_text("background\nroad\ncar\n", encoding="utf-8")
     p = _proj(tmp_path, "segmentation")
     rep = import_segmentation(p, imgs, masks, tmp_path / "codes.txt")
     assert len(rep.added) == 5 and not rep.skipped
-    assert p.class_names() == ["void", "road", "car"]
+    assert p.class_names() == ["background", "road", "car"]
     assert p.counts().unlabeled == 1
     rec = next(r for r in p.images() if r.name == "f1.png")
     m = load_mask(p.abspath(rec.mask))
