@@ -1,7 +1,9 @@
-"""Undo / redo of label, value and split changes on a Project.
+"""Undo / redo of label, value and split changes, and of removing images, on a Project.
 
 Each change goes through the Project (saved at once) after a snapshot of the state it replaces,
 so undo puts back exactly what was there, image by image. A new change clears the redo stack.
+Removed images wait in the project's trash while their step can be undone; a step dropped from
+the history (limit, clear) deletes them for good.
 """
 
 from __future__ import annotations
@@ -27,6 +29,35 @@ class _Step:
     restore: Callable[[Any], None]  # puts a snapshot back
     before: Any
     after: Any = None
+
+    def undo(self) -> None:
+        self.restore(self.before)
+
+    def redo(self) -> None:
+        self.restore(self.after)
+
+    def discard(self) -> None:
+        """The step leaves the history for good."""
+
+
+class _RemoveStep:
+    """Removing images: undo puts the files and rows back, redo removes them again."""
+
+    def __init__(self, project: Project, text: str, removal):
+        self.project, self.text, self.removal = project, text, removal
+        self.ids = removal.ids
+
+    def undo(self) -> None:
+        self.project.restore_images(self.removal)
+        self.removal = None
+
+    def redo(self) -> None:
+        self.removal = self.project.remove_images(self.ids)
+
+    def discard(self) -> None:
+        if self.removal is not None:
+            self.project.purge_removal(self.removal)
+            self.removal = None
 
 
 class History:
@@ -70,6 +101,13 @@ class History:
         text = f"move {_images(len(ids))} to {split}"
         self._apply(text, ids, "splits", lambda: self.project.set_split(ids, split))
 
+    def remove_images(self, ids: Sequence[int]) -> int:
+        """Remove images from the project (undoable); returns how many were removed."""
+        removal = self.project.remove_images(list(ids))
+        if removal.ids:
+            self._push(_RemoveStep(self.project, f"remove {_images(len(removal.ids))}", removal))
+        return len(removal.ids)
+
     # ----------------------------------------------------------------- undo / redo
     @property
     def can_undo(self) -> bool:
@@ -92,7 +130,7 @@ class History:
         if not self._undo:
             return ""
         step = self._undo.pop()
-        step.restore(step.before)
+        step.undo()
         self._redo.append(step)
         return step.text
 
@@ -101,11 +139,13 @@ class History:
         if not self._redo:
             return ""
         step = self._redo.pop()
-        step.restore(step.after)
+        step.redo()
         self._undo.append(step)
         return step.text
 
     def clear(self) -> None:
+        for step in self._undo:
+            step.discard()
         self._undo.clear()
         self._redo.clear()
 
@@ -119,8 +159,12 @@ class History:
         }[kind]
         before = snap(ids)
         change()  # raises ProjectError on bad input; nothing is recorded then
-        step = _Step(text, restore, before, snap(ids))
+        self._push(_Step(text, restore, before, snap(ids)))
+
+    def _push(self, step) -> None:
         self._undo.append(step)
         if len(self._undo) > self.limit:
+            for old in self._undo[: len(self._undo) - self.limit]:
+                old.discard()
             del self._undo[: len(self._undo) - self.limit]
         self._redo.clear()

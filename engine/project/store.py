@@ -31,6 +31,7 @@ from pathlib import Path
 
 from engine.project import db as project_db
 from engine.project import queries as project_queries
+from engine.project import removal as project_removal
 from engine.project.records import (  # re-exported: engine.project.store is the public import path
     DB_FILE,
     FORMAT,
@@ -50,6 +51,7 @@ from engine.project.records import (  # re-exported: engine.project.store is the
     atomic_write_text,
     default_color,
 )
+from engine.project.removal import Removal
 from engine.project.splits import assign_splits as _assign_splits
 
 __all__ = [
@@ -87,6 +89,7 @@ class Project:
         self._lock = threading.RLock()
         self._db = project_db.connect(self.path)
         self._listeners: list = []
+        self._removals: set[str] = set()  # trash folders of this session's removals
 
     # ----------------------------------------------------------------- lifecycle
     @classmethod
@@ -112,6 +115,7 @@ class Project:
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
             project._backfill_mask_labels()
+        project_removal.purge_stale(path)
         return project
 
     def _backfill_mask_labels(self) -> None:
@@ -120,7 +124,12 @@ class Project:
             project_db.backfill_mask_labels(self._db, self.path)
 
     def close(self) -> None:
+        """Close the database; this session's removals can no longer be undone: their trash
+        goes."""
         with self._lock:
+            for key in list(self._removals):
+                project_removal.purge(self.path, project_removal.Removal(key))
+            self._removals.clear()
             try:
                 self._db.close()
             except sqlite3.Error:
@@ -282,6 +291,10 @@ class Project:
             cmap = dict(self._db.execute("SELECT name, id FROM classes").fetchall())
             # explicit ids, so the whole batch is two executemany calls
             first = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM images").fetchone()[0]
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE key=?", (project_removal.NEXT_ID_KEY,)
+            ).fetchone()
+            first = max(first, int(row[0]) if row else 0)  # a removed image's id stays its own
             ids = list(range(first, first + len(items)))
             for iid, it in zip(ids, items, strict=True):
                 split = it.split or "train"
@@ -305,19 +318,32 @@ class Project:
         self._changed("images", ids)
         return ids
 
-    def remove_images(self, ids: Sequence[int]) -> None:
-        """Remove images from the project and delete the project's own copies."""
-        recs = self.images(ids)
-        with self._lock, self._db:
-            self._db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in ids])
-        for r in recs:
-            for rel in (r.file, r.mask):
-                if rel and (rel.startswith("images/") or rel.startswith("masks/")):
-                    try:
-                        (self.path / rel).unlink()
-                    except OSError:
-                        pass
-        self._changed("images", list(ids))
+    def remove_images(self, ids: Sequence[int]) -> Removal:
+        """Take images out of the project: their rows go, and the project's own files (copy,
+        mask, thumbnails) move to PROJECT/trash/ so `restore_images` can undo it. Nothing
+        outside the project folder is touched. See engine.project.removal."""
+        with self._lock:
+            removal = project_removal.remove(self.path, self._db, ids)
+            if removal.rows:
+                self._removals.add(removal.key)
+        self._changed("images", removal.ids)
+        return removal
+
+    def restore_images(self, removal: Removal) -> list[int]:
+        """Undo a remove_images: files back (renamed if their name was taken since), rows back
+        with the same ids, labels and splits. ProjectError when that is no longer possible."""
+        if self.task != "segmentation":  # classes deleted since come back, as restore_labels
+            self.ensure_classes(sorted({n for r in removal.rows for n in r["labels"]}))
+        with self._lock:
+            ids = project_removal.restore(self.path, self._db, removal)
+            self._removals.discard(removal.key)
+        self._changed("images", ids)
+        return ids
+
+    def purge_removal(self, removal: Removal) -> None:
+        """Delete a removal's files for good (when its undo step is dropped)."""
+        project_removal.purge(self.path, removal)
+        self._removals.discard(removal.key)
 
     def count(self) -> int:
         with self._lock:
