@@ -67,12 +67,8 @@ def _fail(msg: str) -> int:
 
 def _print_report(rep) -> None:
     print(rep.summary() + ".")
-    if rep.layout:
-        print(f"Detected: {rep.layout}.")
-    if rep.splits:
-        print("Added per split: " + ", ".join(f"{s} {n}" for s, n in sorted(rep.splits.items())))
-    for note in rep.notes:
-        print(f"Note: {note}")
+    for line in rep.details(with_classes=False):  # the classes are listed with their counts
+        print(line)
     for title, rows in (
         ("Skipped", rep.skipped),
         ("Not matched", rep.unmatched),

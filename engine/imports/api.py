@@ -46,8 +46,8 @@ from engine.imports.pipeline import (
 )
 from engine.imports.segmentation import layout_items, loose_items, seg_items
 from engine.project.store import IGNORE_INDEX as IGNORE_INDEX  # re-exported, as before the split
+from engine.project.store import SPLITS, Project, ProjectError
 from engine.project.store import NewImage as NewImage
-from engine.project.store import Project, ProjectError
 
 __all__ = [
     "BATCH",
@@ -119,8 +119,8 @@ def _describe(project: Project, report: ImportReport, from_train: bool, valid_pc
     """Fill in what the report says about the result: task, classes, images per split."""
     report.task = report.task or project.task
     report.classes = project.class_names()
-    for split, _ in project.split_state(report.added).values():
-        report.splits[split] = report.splits.get(split, 0) + 1
+    got = [split for split, _ in project.split_state(report.added).values()]
+    report.splits.update({s: got.count(s) for s in SPLITS if s in got})
     if from_train and report.added:
         n = report.splits.get("valid", 0)
         by = "by class" if project.task != "regression" else "by value"

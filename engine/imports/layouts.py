@@ -174,6 +174,8 @@ def detect_segmentation(paths: Iterable[str | os.PathLike]) -> SegLayout | None:
             roots.append(d)
     if not pairs:
         return None
+    order = {"train": 0, "valid": 1, "test": 2}
+    pairs.sort(key=lambda p: (order.get(p.split or "", 3), str(p.images)))
     class_list = next((f for f in files if f.name.lower() in CLASS_LIST_FILES), None)
     if class_list is not None:
         covers.add(class_list)

@@ -57,6 +57,17 @@ class ImportReport:
             s += f"; {len(self.unmatched)} unmatched"
         return s
 
+    def details(self, with_classes: bool = True) -> list[str]:
+        """Lines on what was found in the data and chosen for the user (after summary())."""
+        out = []
+        if self.layout:
+            out.append(f"Detected {self.task or 'a'} dataset: {self.layout}.")
+            if with_classes and self.classes:
+                out.append(f"Classes: {', '.join(self.classes)}.")
+        if self.splits and (self.layout or self.notes):
+            out.append("Added per split: " + ", ".join(f"{k} {n}" for k, n in self.splits.items()))
+        return out + self.notes
+
     def merge(self, other: ImportReport) -> None:
         self.added += other.added
         self.skipped += other.skipped

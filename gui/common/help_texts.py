@@ -98,6 +98,11 @@ HELP: dict[str, tuple[str, str]] = {
         "The validation images the model got most wrong, or right with the least confidence, "
         "first. Often they reveal wrongly labelled images: fix the label with keys 1-9.",
     ),
+    "top_losses_plain": (  # masks and numbers: no number keys to relabel with
+        "Top losses",
+        "The validation images the model got most wrong first. Often they reveal images whose "
+        "label or mask is wrong.",
+    ),
     "iou": (
         "IoU (intersection over union)",
         "For each class: the overlap between the predicted and the true area, divided by "

@@ -1,5 +1,6 @@
 """The Data page's editing actions (a mixin of DataPage): labelling by class, key or value,
-moving splits, re-splitting, undo/redo, and the right-click and split menus offering them.
+moving splits, re-splitting, removing images, undo/redo, and the right-click and split menus
+offering them.
 
 Every change goes through engine.project.history.History, so Ctrl+Z undoes it.
 """
@@ -122,6 +123,45 @@ class DataActions:
         c = self.project.counts().per_split
         self.status_message.emit("Re-split: " + ", ".join(f"{c.get(s, 0):,} {s}" for s in SPLITS))
 
+    # ------------------------------------------------------------------ removing
+    def remove_selected(self) -> None:
+        """Delete key / "Remove from project…": after a confirm, take the selected images out
+        of the project (their copies, masks, thumbnails; undoable). Originals stay."""
+        ids = self.selected_ids()
+        if self.project is None or self.history is None:
+            return
+        if not ids:
+            self.status_message.emit("Select the images to remove first.")
+            return
+        if not self.confirm_remove(len(ids)):
+            return
+        if self.viewer.record is not None and self.viewer.record.id in ids:
+            self.viewer.hide()
+        n = f"{len(ids):,} image{'s' if len(ids) != 1 else ''}"
+        self._edit(
+            lambda: (self.history.remove_images(ids), self.requery()),
+            f"Removed {n} from the project (Ctrl+Z brings them back)",
+        )
+
+    def remove_box(self, n: int) -> QMessageBox:
+        """The confirm for removing `n` images (its Remove button is the default)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Remove from project")
+        box.setText(f"Remove {n:,} image{'s' if n != 1 else ''} from the project?")
+        box.setInformativeText(
+            "The project's copies, their masks and thumbnails are removed. Your original "
+            "files are not touched. Edit > Undo (Ctrl+Z) brings them back."
+        )
+        box.setDefaultButton(box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole))
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        return box
+
+    def confirm_remove(self, n: int) -> bool:
+        box = self.remove_box(n)
+        box.exec()
+        return box.clickedButton() is box.defaultButton()
+
     # ------------------------------------------------------------------ undo / redo
     @Slot()
     def undo(self) -> None:
@@ -166,6 +206,8 @@ class DataActions:
                     key = f"\t{k + 1}" if k < 9 else ""
                     sub.addAction(f"{n}{key}", lambda n=n: self.apply_class(n, self.selected_ids()))
                 menu.addAction("Unlabel\t0", self.unlabel_selected)
+            menu.addSeparator()
+            menu.addAction("Remove from project…\tDel", self.remove_selected)
             menu.addSeparator()
         self._split_menu(menu)
         return menu

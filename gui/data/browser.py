@@ -29,6 +29,7 @@ class ImageBrowser(QListView):
 
     number_key = Signal(int)  # 1..9
     clear_key = Signal()  # 0 or Backspace
+    delete_key = Signal()  # Delete: remove the selected images from the project
     open_requested = Signal(QModelIndex)  # double-click or Enter
     undo_key = Signal()
     redo_key = Signal()
@@ -80,6 +81,8 @@ class ImageBrowser(QListView):
             self.number_key.emit(int(key - Qt.Key.Key_0))
         elif plain and key in (Qt.Key.Key_0, Qt.Key.Key_Backspace):
             self.clear_key.emit()
+        elif plain and key == Qt.Key.Key_Delete:
+            self.delete_key.emit()
         elif plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if self.currentIndex().isValid():
                 self.open_requested.emit(self.currentIndex())

@@ -143,11 +143,23 @@ class ImportReportDialog(QDialog):
             lines.append(f"{n} duplicate{'s' if n != 1 else ''} (same content) not added again.")
         if skipped:
             lines.append(f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped.")
+        unmatched = list(getattr(report, "unmatched", []) or [])
+        self.unmatched = unmatched
+        if getattr(report, "pairs", 0):
+            lines.insert(1, f"{report.pairs} with their masks.")
+        if unmatched:
+            lines.append(f"{len(unmatched)} file{'s' if len(unmatched) != 1 else ''} not matched.")
+        detected = report.details() if report is not None else []
         lay = QVBoxLayout(self)
         self.summary = QLabel(" ".join(lines))
         self.summary.setObjectName("reportSummary")
         self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
+        self.detected = QLabel("\n".join(detected))
+        self.detected.setObjectName("reportDetected")
+        self.detected.setWordWrap(True)
+        self.detected.setVisible(bool(detected))
+        lay.addWidget(self.detected)
         self.table = QTreeWidget()
         self.table.setHeaderLabels(["File", "What happened"])
         self.table.setRootIsDecorated(False)
@@ -161,15 +173,19 @@ class ImportReportDialog(QDialog):
             item = QTreeWidgetItem([Path(str(path)).name, f"Duplicate of {existing}"])
             item.setToolTip(0, str(path))
             self.table.addTopLevelItem(item)
+        for path, why in unmatched:
+            item = QTreeWidgetItem([Path(str(path)).name, f"Not matched: {why}"])
+            item.setToolTip(0, str(path))
+            self.table.addTopLevelItem(item)
         self.table.resizeColumnToContents(0)
         self.table.setColumnWidth(0, min(360, self.table.columnWidth(0) + 24))
-        self.table.setVisible(bool(skipped or duplicates))
+        self.table.setVisible(bool(skipped or duplicates or unmatched))
         lay.addWidget(self.table, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         buttons.accepted.connect(self.close)
         lay.addWidget(buttons)
-        if not (skipped or duplicates):
+        if not (skipped or duplicates or unmatched):
             self.setMinimumSize(360, 120)
 
     def rows(self) -> list[tuple[str, str]]:
@@ -207,10 +223,18 @@ class ImportFlow(QObject):
             self.start("Importing images", "import_paths", list(paths))
 
     def offer_project_from(self, paths: list[str]) -> bool:
-        classes = folder_classes(paths)
+        from engine.imports.layouts import detect_segmentation
+
+        layout = detect_segmentation(paths)
+        classes = folder_classes(paths) if layout is None else []
         first = Path(paths[0])
         name = first.name if len(paths) == 1 and first.is_dir() else "dropped-images"
-        if classes:
+        if layout is not None:
+            note = (
+                "Make a new segmentation project from what you dropped: images with their "
+                f"masks ({layout.describe()})."
+            )
+        elif classes:
             shown = ", ".join(classes[:8]) + (", …" if len(classes) > 8 else "")
             note = (
                 f"Make a new project from what you dropped. Its {len(classes)} sub-folders of "
@@ -222,7 +246,8 @@ class ImportFlow(QObject):
                 "you label them on the Data page."
             )
         note += " Your files are copied, never changed."
-        dlg = NewProjectDialog(self.window, name=name, note=note)
+        task = "segmentation" if layout is not None else "classification"
+        dlg = NewProjectDialog(self.window, name=name, note=note, task=task)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
         if not self.window.create_project(dlg.path, dlg.task, dlg.targets):

@@ -69,6 +69,7 @@ class DataPage(DataActions, QWidget):
         self.browser.setModel(self.model)
         self.browser.number_key.connect(self.label_with_key)
         self.browser.clear_key.connect(self.unlabel_selected)
+        self.browser.delete_key.connect(self.remove_selected)
         self.browser.undo_key.connect(self.undo)
         self.browser.redo_key.connect(self.redo)
         self.browser.open_requested.connect(self.open_viewer)

@@ -9,6 +9,8 @@ Keys 1-9 relabel the selected image through the Data page's undo history.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
@@ -220,10 +222,13 @@ class EvaluatePage(QWidget):
             ids = [it.image_id for it in ev.items]
             self._records = {r.id: r for r in self.project.images(ids)}
         metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in ev.metrics.items())
+        keys = ev.task in ("classification", "multilabel")  # number keys relabel; not masks
+        hint = " Fix a wrong label: select the image and press its class number (1-9)."
         self.summary.setText(
-            f"<b>{len(ev.items)} validation images.</b> {metrics}. "
-            "Fix a wrong label: select the image and press its class number (1-9)."
+            f"<b>{len(ev.items)} validation images.</b> {metrics}." + (hint if keys else "")
         )
+        keys_tip = tip("top_losses") + "<br>Keys 1-9 set the label of the image."
+        self.items.setToolTip(keys_tip if keys else tip("top_losses_plain"))
         self.summary.setToolTip(tip("validation"))
         self._show_task(ev)
         self._refilter()
@@ -332,6 +337,8 @@ class EvaluatePage(QWidget):
                 if it.prediction is not None
                 else (f"pixel accuracy {it.score:.2f}" if it.score is not None else "")
             )
+            if self.evaluation.task == "segmentation" and target:
+                target = Path(str(target)).name  # the mask's file name, not its full path
             cells = [
                 name,
                 QTableWidgetItem(_fmt(target)),

@@ -81,6 +81,14 @@ def build_menus(window) -> None:
     window.act_redo = add_action(
         window, e, "&Redo", window.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
     )
+    e.addSeparator()
+    window.act_remove = add_action(
+        window,
+        e,
+        "Re&move from project…\tDel",
+        lambda: window.data_page.remove_selected(),
+        tip="Take the selected images out of the project (your original files are not touched)",
+    )
     e.aboutToShow.connect(window._update_actions)
 
     h = mb.addMenu("&Help")
@@ -110,6 +118,8 @@ def update_actions(window, history) -> None:
     regex.setEnabled(has and not seg)
     masks.setEnabled(seg)
     window.act_close.setEnabled(has)
+    page = getattr(window, "data_page", None)
+    window.act_remove.setEnabled(bool(has and page is not None and page.selected_ids()))
     h = history
     can_undo, can_redo = bool(h and h.can_undo), bool(h and h.can_redo)
     window.act_undo.setEnabled(can_undo)

@@ -125,3 +125,16 @@ def test_without_results_says_what_to_do(qtbot, bridge, tmp_path):
     assert "Train" in page.summary.text() and page.items.rowCount() == 0
     page.shutdown()
     project.close()
+
+
+def test_segmentation_list_shows_mask_file_names_and_no_number_key_hint(opened):
+    page, project = opened("segmentation")
+    masks = {r.id: r.mask for r in project.images()}
+    for row in range(page.items.rowCount()):
+        iid = page.items.item(row, 0).data(Qt.ItemDataRole.UserRole + 1)  # the image id
+        shown = page.items.item(row, 1).text()
+        assert shown == masks[iid].split("/")[-1] and "/" not in shown  # a name, not a path
+    assert page.items.rowCount() > 0
+    assert "1-9" not in page.summary.text() and "1-9" not in page.items.toolTip()
+    cls_page, _ = opened("classification")
+    assert "press its class number (1-9)" in cls_page.summary.text()

@@ -118,7 +118,8 @@ def test_cli_new_recognises_the_layout(tmp_path, make, capsys):
     want = make(root)
     assert run(["new", str(tmp_path / "p"), "--from", str(root)]) == 0
     out = capsys.readouterr().out
-    assert "segmentation project" in out and "Detected: image/annotation folders" in out
+    assert "segmentation project" in out
+    assert "Detected segmentation dataset: image/annotation folders" in out
     with Project.open(tmp_path / "p") as p:
         assert p.task == "segmentation" and p.class_names() == want["classes"]
         assert p.count() == _images_in(root, want["image_dirs"])
