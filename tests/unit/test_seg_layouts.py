@@ -222,3 +222,15 @@ def test_class_folders_are_not_taken_for_a_segmentation_layout(tmp_path):
     assert run(["new", str(tmp_path / "p"), "--from", str(tmp_path / "pets")]) == 0
     with Project.open(tmp_path / "p") as p:
         assert p.task == "classification" and p.class_names() == ["cat", "cat_masks"]
+
+
+def test_fastai_camvid_valid_txt_names_the_validation_images(tmp_path):
+    root = tmp_path / "camvid"
+    write_seg_folder(root / "images", root / "labels", 5, mask_suffix="_P", extra=3, seed=1)
+    (root / "codes.txt").write_text("Sky\nRoad\nCar\nVoid\n", encoding="utf-8")
+    (root / "valid.txt").write_text("im1_0.png\nim1_3.png\n", encoding="utf-8")
+    p = Project.create(tmp_path / "p", "segmentation")
+    rep = import_paths(p, [root])
+    assert "validation images listed in valid.txt" in rep.layout
+    assert rep.splits == {"train": 3, "valid": 2} and rep.pairs == 5
+    assert {r.name for r in p.images(p.query(split="valid"))} == {"im1_0.png", "im1_3.png"}
