@@ -23,6 +23,7 @@ import numpy as np
 RTOL = 1e-4
 ATOL = 1e-5
 BATCH = 16
+MAX_INPUT_BYTES = 256 * 2**20  # the parity images held in memory (64 images up to ~1150 px)
 AGREEMENT_OF = {
     "classification": "labels",
     "multilabel": "label sets",
@@ -71,9 +72,12 @@ def parity_inputs(
     project_path: Path | None, predictor: Any, max_images: int
 ) -> tuple[str, np.ndarray, int]:
     """(what they are, N x 3 x S x S float32 0..1 batch, unreadable count): up to
-    `max_images` validation images (else any project images), else seeded random pixels."""
+    `max_images` validation images (else any project images), else seeded random pixels.
+    Large image sizes take fewer images, so the batch stays under MAX_INPUT_BYTES."""
     from engine.imaging import BadImage
 
+    s = predictor.image_size
+    max_images = max(1, min(max_images, MAX_INPUT_BYTES // (12 * s * s)))
     paths, kind = _image_paths(project_path, max_images)
     arrays, skipped = [], 0
     for path in paths:
@@ -85,7 +89,6 @@ def parity_inputs(
             skipped += 1
     if arrays:
         return kind, np.stack(arrays).astype(np.float32), skipped
-    s = predictor.image_size
     rng = np.random.default_rng(0)
     return "random images", rng.random((min(8, max_images), 3, s, s), np.float32), skipped
 

@@ -51,8 +51,8 @@ class ExportAction(QObject):
         except ModelFileError:
             return None
 
-    @Slot()
     def refresh(self, *_args) -> None:
+        """Enable the action when the open project has a model (menu shown, project opened)."""
         self.action.setEnabled(self._model() is not None)
 
     # dialogs (tests replace these two)
