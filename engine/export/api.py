@@ -95,19 +95,8 @@ def export_model(
                 f"{parity.max_abs_diff:.3g} (tolerance {parity.tolerance:.3g}) on "
                 f"{parity.n_images} {parity.inputs}; nothing was written to {out}."
             )
-        from engine.export.card import build_card, training_images
-
-        card = build_card(
-            predictor=predictor,
-            fmt=fmt,
-            file_facts={"file": final.name, "sha256": _sha256(tmp), **facts},
-            parity=parity.to_dict(),
-            versions=versions,
-            extra={
-                "source_model": predictor.source,
-                "training_images": training_images(project_path, predictor.task),
-            },
-        )
+        facts = {"file": final.name, "sha256": _sha256(tmp), **facts}
+        card = _card(predictor, fmt, facts, parity, versions, project_path)
         card_tmp.write_text(json.dumps(card, indent=2), encoding="utf-8")
         os.replace(tmp, final)
         os.replace(card_tmp, card_path)
@@ -127,6 +116,22 @@ def export_model(
         export_seconds=round(export_seconds, 3),
         seconds=round(time.perf_counter() - t0, 3),
         parity=parity,
+    )
+
+
+def _card(predictor, fmt: str, facts: dict, parity, versions: dict, project_path) -> dict:
+    from engine.export.card import build_card, training_images
+
+    return build_card(
+        predictor=predictor,
+        fmt=fmt,
+        file_facts=facts,
+        parity=parity.to_dict(),
+        versions=versions,
+        extra={
+            "source_model": predictor.source,
+            "training_images": training_images(project_path, predictor.task),
+        },
     )
 
 

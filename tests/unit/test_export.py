@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -171,6 +172,18 @@ def test_failed_export_into_a_new_folder_leaves_no_folder(trained, tmp_path, mon
     with pytest.raises(ExportError, match="nothing was written"):
         export_model(trained["segmentation"], "torchscript", tmp_path / "new" / "deeper")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_full_while_writing_leaves_no_partial_file(trained, tmp_path, monkeypatch):
+    def half_written(fmt, wrapped, size, path, exporter="legacy"):
+        Path(path).write_bytes(b"half a model")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export_backends, "write_model", half_written)
+    out = tmp_path / "out"
+    with pytest.raises(ExportError, match=re.escape(f"to {out} (No space left on device)")):
+        export_model(trained["classification"], "onnx", out)
+    assert not out.exists()
 
 
 def test_dynamo_exporter_gives_the_same_parity(trained, tmp_path):
