@@ -90,6 +90,8 @@ class Predictor:
         self.mean = np.asarray(ckpt["mean"], np.float32).reshape(3, 1, 1)
         self.std = np.asarray(ckpt["std"], np.float32).reshape(3, 1, 1)
         self.threshold = float(ckpt.get("multilabel_threshold", 0.5))
+        # everything but the weights, for whoever describes the model (e.g. engine.export)
+        self.meta = {k: v for k, v in ckpt.items() if not k.endswith("_state")}
         names = self.targets if self.task == "regression" else self.class_names
         if len(names) != self.n_outputs:  # tolerate old/odd files: fall back to numbers
             names = [str(i) for i in range(self.n_outputs)]
@@ -116,6 +118,12 @@ class Predictor:
 
     def _prepare(self, image: Any) -> tuple[np.ndarray, tuple[int, int], str]:
         """(normalised CHW float32, original (W, H), path) for a path or a PIL image."""
+        x, size, path = self.prepare_unit(image)
+        return (x - self.mean) / self.std, size, path
+
+    def prepare_unit(self, image: Any) -> tuple[np.ndarray, tuple[int, int], str]:
+        """(CHW float32 RGB in 0..1 at the model's size, original (W, H), path): the
+        preprocessing before normalisation (an exported model takes this as input)."""
         if isinstance(image, Image.Image):
             from engine.imaging import to_rgb
 
@@ -126,8 +134,7 @@ class Predictor:
         size = im.size
         s = self.image_size
         im = im.resize((s, s), Image.BILINEAR, reducing_gap=2.0)
-        x = np.asarray(im, dtype=np.float32).transpose(2, 0, 1) / 255.0
-        return (x - self.mean) / self.std, size, path
+        return np.asarray(im, dtype=np.float32).transpose(2, 0, 1) / 255.0, size, path
 
     # ---- inference ----
 

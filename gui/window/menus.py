@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from gui.common import settings
+from gui.window.export_action import ExportAction
 
 
 def add_action(window: QMainWindow, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -69,6 +70,8 @@ def build_menus(window) -> None:
             tip="A folder of images and a folder of masks with the same names",
         ),
     ]
+    f.addSeparator()
+    window.export_action = ExportAction(window, f)  # File > Export model…
     f.addSeparator()
     window.act_close = add_action(
         window, f, "&Close project", window.close_project, QKeySequence.StandardKey.Close

@@ -1,0 +1,112 @@
+"""File ▸ Export model…: asks for a format and a folder, runs engine.export on the bridge's
+worker thread, and shows where the files went and what the parity check measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+EXPORT_JOB = "export"
+FORMAT_CHOICES = {  # what the dialog shows -> engine.export format
+    "ONNX (.onnx) — onnxruntime, most other runtimes": "onnx",
+    "TorchScript (.pt) — PyTorch without Topdown": "torchscript",
+}
+
+
+def export_job(job, model: str, fmt: str, folder: str):
+    """Runs on the worker thread; returns the plain-value ExportReport."""
+    from engine.export import export_model
+
+    return export_model(model, fmt, folder, control=job.control)
+
+
+class ExportAction(QObject):
+    """The menu action and its flow; enabled while the open project has a trained model."""
+
+    def __init__(self, window, menu):
+        super().__init__(window)
+        self.window = window
+        self.action = QAction("&Export model…", window)
+        self.action.setStatusTip("Save the trained model as ONNX or TorchScript, with a card")
+        self.action.triggered.connect(self.start)
+        menu.addAction(self.action)
+        menu.aboutToShow.connect(self.refresh)
+        window.project_opened.connect(self.refresh)
+        window.bridge.finished.connect(self._on_finished)
+        window.bridge.failed.connect(self._on_failed)
+        self.refresh()
+
+    def _model(self) -> str | None:
+        """The project's model in use, or None when there is no trained model."""
+        from engine.predict.predictor import ModelFileError, resolve_model_path
+
+        project = self.window.project
+        if project is None:
+            return None
+        try:
+            return str(resolve_model_path(project.path))
+        except ModelFileError:
+            return None
+
+    def refresh(self, *_args) -> None:
+        """Enable the action when the open project has a model (menu shown, project opened)."""
+        self.action.setEnabled(self._model() is not None)
+
+    # dialogs (tests replace these two)
+    def ask_format(self) -> str | None:
+        items = list(FORMAT_CHOICES)
+        text, ok = QInputDialog.getItem(
+            self.window, "Export model", "Format of the exported model:", items, 0, False
+        )
+        return FORMAT_CHOICES[text] if ok else None
+
+    def ask_folder(self, suggested: Path) -> str | None:
+        folder = QFileDialog.getExistingDirectory(
+            self.window, "Folder for the exported model", str(suggested)
+        )
+        return folder or None
+
+    @Slot()
+    def start(self) -> None:
+        model = self._model()
+        if model is None:
+            self.window.show_message(
+                "No trained model", "Train a model in this project first, then export it."
+            )
+            return
+        fmt = self.ask_format()
+        if fmt is None:
+            return
+        suggested = self.window.project.path / "export" / fmt
+        folder = self.ask_folder(suggested if suggested.is_dir() else suggested.parents[1])
+        if folder is None:
+            return
+        if not self.window.bridge.submit(EXPORT_JOB, export_job, model, fmt, folder):
+            self.window.show_message("Busy", "Wait for the running job to finish, then export.")
+
+    @Slot(str, object)
+    def _on_finished(self, name: str, report) -> None:
+        if name != EXPORT_JOB:
+            return
+        p = report.parity
+        agree = (
+            f"\n{p.agreement:.2%} of predicted {p.agreement_of} agree."
+            if p.agreement is not None
+            else ""
+        )
+        self.window.show_message(
+            "Model exported",
+            f"{report.arch} ({report.task}) saved as {report.model_path}, with its card "
+            f"model.json beside it.\n\nParity check on {p.n_images} {p.inputs}: the largest "
+            f"difference from PyTorch is {p.max_abs_diff:.3g} (tolerance {p.tolerance:.3g})."
+            + agree,
+            warning=False,
+        )
+
+    @Slot(str, str)
+    def _on_failed(self, name: str, message: str) -> None:
+        if name == EXPORT_JOB:
+            self.window.show_message("The model could not be exported", message)
