@@ -17,7 +17,14 @@ from engine.imaging import BadImage, is_image_name, load_mask
 from engine.imports.pipeline import ImportItem, item_for, walk_files
 from engine.project.store import IGNORE_INDEX, Project, ProjectError
 
-SPLIT_DIRS = {"train": "train", "valid": "valid", "val": "valid", "test": "test"}
+# folder names (lower case) an import takes as a split, not a class: name -> split
+SPLIT_DIRS = {
+    "train": "train",
+    "valid": "valid",
+    "val": "valid",
+    "validation": "valid",
+    "test": "test",
+}
 MASK_SUFFIXES = ("", "_P", "_mask", "_masks", "_label", "_labels", "_gt", "_seg", "_m")
 
 

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.common.colors import NEUTRAL, qcolor
-from gui.data.browser import MIME_IDS, ids_from_mime
+from gui.data.image_model import MIME_IDS, ids_from_mime
 
 NAME, COLOR, COUNT, HINT = (Qt.ItemDataRole.UserRole + k for k in range(4))
 UNLABELED = ""  # the name carried by the "Unlabeled" row

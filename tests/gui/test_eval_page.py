@@ -85,7 +85,7 @@ def test_number_key_relabels_selected_image(qtbot, opened):
     qtbot.keyClick(page.items, key)
     assert project.image(iid).labels == (other,)
     assert page.items.item(0, 1).text() == other
-    page.history().undo()
+    page.state.undo()
     assert project.image(iid).labels == before
 
 

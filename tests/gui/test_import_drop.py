@@ -36,7 +36,7 @@ def window(qtbot):
 
 @pytest.fixture
 def opened(window, tmp_path):
-    window.create_project(tmp_path / "proj", "classification")
+    window.projects.create_project(tmp_path / "proj", "classification")
     assert window.project is not None
     return window
 
@@ -109,7 +109,7 @@ def test_cancel_a_large_import(opened, tmp_path, qtbot, monkeypatch):
     assert report.windowTitle() == "Import cancelled"
     assert f"Added {n} image" in report.summary.text()
     # the project is consistent and usable afterwards
-    w.close_project()
+    w.projects.close_project()
     with Project.open(tmp_path / "proj") as p:
         assert p.count() == n
 
@@ -192,7 +192,7 @@ def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
 def test_segmentation_dialog_finds_masks_and_imports(window, tmp_path, qtbot):
     from gui.data.import_dialogs import SegmentationImportDialog
 
-    window.create_project(tmp_path / "seg", "segmentation")
+    window.projects.create_project(tmp_path / "seg", "segmentation")
     write_images(tmp_path / "data" / "images", 2, size=16)
     (tmp_path / "data" / "masks").mkdir()
     for i in range(2):
