@@ -2,15 +2,15 @@
 
 Engine work runs only through the shared EngineBridge (jobs JobName.TRAIN and JobName.LR_FIND,
 in gui.jobs.train). The networks for the project's task, the device and the project's stored
-training history are looked up on the bridge's thread (they need torch) when the page is first
-shown for a project, so opening a project never waits for them. The pre-run check of the
-pretrained weights happens before anything is submitted: offline without cached weights the
-page says so and offers the ways out.
+training history are looked up on the bridge's thread (they need torch) right after a project
+opens, behind any job submitted with it, so opening a project never waits for them. The pre-run
+check of the pretrained weights happens before anything is submitted: offline without cached
+weights the page says so and offers the ways out.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QWidget
 
 from engine.config import TrainConfig
@@ -33,7 +33,7 @@ class TrainPage(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.state = state if state is not None else AppState(self)
-        self._info_wanted = False  # the project's info is still to be looked up
+        self._info_wanted = False  # the open project's info is still to be looked up
         self._online = OnlineProbe(self)
         self._online.finished.connect(self._on_online)
 
@@ -73,18 +73,17 @@ class TrainPage(QWidget):
 
     @Slot(object)
     def _show_project(self, project) -> None:
-        """Forget the last project's run; the new one's info comes when the page is shown."""
+        """Forget the last project's run; the new one's info is looked up next."""
         self.settings.set_project(project)
         self.run.reset("Loading the list of networks…" if project else "Open a project first.")
         self._info_wanted = project is not None
-        if self.isVisible():
-            self._look_up_info()
+        if self._info_wanted:
+            # from the event loop: a job submitted along with the opening (an import into a
+            # project made from a drop) is queued first, as the lookup is not needed during it
+            QTimer.singleShot(0, self._look_up_info)
         self._update_buttons()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
-        super().showEvent(event)
-        self._look_up_info()
-
+    @Slot()
     def _look_up_info(self) -> None:
         if self._info_wanted and self.project is not None:
             self._info_wanted = False
