@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from engine.control import Cancelled, RunControl
 
 _STOP, _WORK = 0, 1  # queue priorities: a shutdown goes before lookups still waiting
+_CALL = object()  # marks a lookup in the worker's queue (a job is a (name, ...) tuple)
 
 
 class Job:
@@ -75,7 +76,7 @@ class _Worker(QThread):
             item = self._items.get()[2]
             if item is None:
                 return
-            if item[0] == "call":
+            if item[0] is _CALL:
                 self._call(*item[1:])
             else:
                 self._job(*item)
@@ -162,7 +163,7 @@ class EngineBridge(QObject):
         `done` should be a bound method: it is skipped if its object was deleted meanwhile."""
         call_id = next(self._call_ids)
         self._calls[call_id] = done
-        self._worker.put(("call", call_id, fn, args))
+        self._worker.put((_CALL, call_id, fn, args))
 
     def cancel(self) -> None:
         if self._control is not None:
