@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         import_s = time.perf_counter() - t
         project.close()
 
-        use_gui = not args.engine_only and (ROOT / "gui" / "data_page.py").is_file()
+        use_gui = not args.engine_only and (ROOT / "gui" / "data" / "page.py").is_file()
         open_s, shown, how = (open_gui if use_gui else open_engine)(proj_dir)
 
         project = Project.open(proj_dir)

@@ -90,7 +90,7 @@ def run(
     window = MainWindow()
     window.resize(1280, 800)
     window.show()
-    window.open_project(str(project_dir))
+    window.projects.open_project(str(project_dir))
     page = next(p for p in window.pages if isinstance(p, TrainPage))
     window.tabs.setCurrentWidget(page)
     app.processEvents()
@@ -145,7 +145,7 @@ def run(
     started = time.perf_counter()
     page.settings.train_button.click()
     if not window.bridge.busy:
-        raise RuntimeError(f"Training did not start: {page.status.text()}")
+        raise RuntimeError(f"Training did not start: {page.run.status.text()}")
     while time.perf_counter() - started < 600:
         t_pe = time.perf_counter()
         app.processEvents()

@@ -128,7 +128,7 @@ def run_gui(argv: list[str]) -> int:
             app.quit()
             return
         if args.project:
-            window.open_project(args.project)
+            window.projects.open_project(args.project)
         QTimer.singleShot(300, warm_up_torch)
 
     first_paint = _FirstPaint(shown)

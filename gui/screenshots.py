@@ -73,7 +73,7 @@ def take(outdir: Path, task: str = "classification") -> list[Path]:
     dlg.close()
     save(_import_report(window, Path(tmp)), "import_report.png")
 
-    window.open_demo(task)
+    window.projects.open_demo(task)
     if not _wait(app, 120, lambda: window.project is not None or any(window.last_message)):
         window.close()
         raise SystemExit("The demo project did not open.")

@@ -46,7 +46,7 @@ def _train(app, window, page_type, project_dir: Path, mid_run_shot: Path | None 
     """Open the project, click Train; grab the window mid-run (second epoch) if asked."""
     from engine.events import EpochEnd
 
-    window.open_project(str(project_dir))
+    window.projects.open_project(str(project_dir))
     page = next(p for p in window.pages if isinstance(p, page_type))
     window.tabs.setCurrentWidget(page)
     _wait(app, lambda: page.settings.arch.count() > 1, 120, "the list of networks")
@@ -58,13 +58,13 @@ def _train(app, window, page_type, project_dir: Path, mid_run_shot: Path | None 
     window.bridge.events.connect(count)
     page.settings.train_button.click()
     if not window.bridge.busy:
-        raise RuntimeError(f"Training did not start: {page.status.text()}")
+        raise RuntimeError(f"Training did not start: {page.run.status.text()}")
     if mid_run_shot is not None:
         _wait(
             app,
             lambda: (
                 len(epochs) >= 2
-                and page.plots.n_batches > len(epochs) * page._fit.steps_per_epoch + 2
+                and page.run.plots.n_batches > len(epochs) * page.run.fit.steps_per_epoch + 2
             ),
             600,
             "the third epoch",

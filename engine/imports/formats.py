@@ -14,7 +14,14 @@ from pathlib import Path
 from engine.imports.pipeline import ImportItem, item_for, walk_files
 from engine.project.store import Project, ProjectError
 
-SPLIT_DIRS = {"train": "train", "valid": "valid", "val": "valid", "test": "test"}
+# folder names (lower case) an import takes as a split, not a class: name -> split
+SPLIT_DIRS = {
+    "train": "train",
+    "valid": "valid",
+    "val": "valid",
+    "validation": "valid",
+    "test": "test",
+}
 
 
 def numbers(text: str, what: str) -> list[float] | str:

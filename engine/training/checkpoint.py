@@ -129,6 +129,21 @@ def save_history(project, history: list) -> None:
     atomic_write_text(models_dir(project) / HISTORY, json.dumps(history, indent=2))
 
 
+def load_history(project) -> list[dict]:
+    """The epochs `save_history` stored for the project's last run ([] before any run);
+    ValueError naming the file when it cannot be read."""
+    path = Path(project.path) / "models" / HISTORY
+    if not path.is_file():
+        return []
+    try:
+        history = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: the training history cannot be read ({e}).") from e
+    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
+        raise ValueError(f"{path}: the training history is not a list of epochs.")
+    return history
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
     """Read a checkpoint safely (weights_only); ValueError if it is not a Topdown model."""
     ckpt = torch.load(path, map_location="cpu", weights_only=True)

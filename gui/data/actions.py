@@ -2,7 +2,8 @@
 moving splits, re-splitting, removing images, undo/redo, and the right-click and split menus
 offering them.
 
-Every change goes through engine.project.history.History, so Ctrl+Z undoes it.
+Every change goes through the app state's undo history (gui.state.AppState.edit), so Ctrl+Z
+undoes it.
 """
 
 from __future__ import annotations
@@ -10,28 +11,30 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Slot
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
 
+from engine.project.records import SPLITS
 from gui.data.class_panel import UNLABELED
-from gui.data.filter_bar import SPLITS, ResplitDialog
+from gui.data.filter_bar import ResplitDialog
 
 
 class DataActions:
-    """Expects the page's project, history, model, browser, status_message and history_changed,
-    and an open_viewer method."""
+    """Expects the page's project, state, model, browser and status_message, and an
+    open_viewer method."""
 
     # ------------------------------------------------------------------ labelling
     def selected_ids(self) -> list[int]:
         return self.browser.selected_ids()
 
-    def _edit(self, fn, done: str) -> None:
-        """Run one History edit; keep the cursor on the next image when rows leave the view."""
+    def _edit(self, change, done: str) -> None:
+        """Make one undoable change, `change(history)`; keep the cursor on the next image when
+        rows leave the view."""
         from engine.project.store import ProjectError
 
-        if self.history is None:
+        if self.state.history is None:
             return
         row = min((i.row() for i in self.browser.selectionModel().selectedIndexes()), default=-1)
         n = self.model.rowCount()
         try:
-            fn()
+            self.state.edit(change)
         except ProjectError as e:
             self.status_message.emit(str(e))
             return
@@ -40,25 +43,25 @@ class DataActions:
             if nxt.isValid():
                 self.browser.setCurrentIndex(nxt)
         self.status_message.emit(done)
-        self.history_changed.emit()
 
     def apply_class(self, name: str, ids: list[int]) -> None:
         """Label `ids` with class `name` ("" unlabels); multi-label toggles that label."""
         task = self.project.task if self.project else ""
         if not ids or task in ("regression", "segmentation"):
             return
-        h = self.history
         if name == UNLABELED:
-            self._edit(lambda: h.set_labels(ids, []), f"Unlabelled {len(ids):,} images")
+            self._edit(lambda h: h.set_labels(ids, []), f"Unlabelled {len(ids):,} images")
         elif task == "multilabel":
             recs = self.project.images(ids)
             on = not all(name in r.labels for r in recs)
             verb = "Added" if on else "Removed"
             self._edit(
-                lambda: h.toggle_label(ids, name, on), f"{verb} {name} on {len(ids):,} images"
+                lambda h: h.toggle_label(ids, name, on), f"{verb} {name} on {len(ids):,} images"
             )
         else:
-            self._edit(lambda: h.set_labels(ids, [name]), f"Labelled {len(ids):,} images as {name}")
+            self._edit(
+                lambda h: h.set_labels(ids, [name]), f"Labelled {len(ids):,} images as {name}"
+            )
 
     def label_with_key(self, n: int) -> None:
         if self.project is None:
@@ -89,16 +92,12 @@ class DataActions:
             self.status_message.emit("Select the images to set first.")
             return
         text = "cleared" if values is None else ", ".join(f"{v:g}" for v in values)
-        self._edit(
-            lambda: self.history.set_values(ids, values), f"Value of {len(ids):,} images: {text}"
-        )
+        self._edit(lambda h: h.set_values(ids, values), f"Value of {len(ids):,} images: {text}")
 
     def move_selected_to(self, split: str) -> None:
         ids = self.selected_ids()
         if ids:
-            self._edit(
-                lambda: self.history.set_split(ids, split), f"Moved {len(ids):,} images to {split}"
-            )
+            self._edit(lambda h: h.set_split(ids, split), f"Moved {len(ids):,} images to {split}")
 
     def resplit(self) -> None:
         """Ask for percentages and seed, then re-assign the automatic splits."""
@@ -128,7 +127,7 @@ class DataActions:
         """Delete key / "Remove from project…": after a confirm, take the selected images out
         of the project (their copies, masks, thumbnails; undoable). Originals stay."""
         ids = self.selected_ids()
-        if self.project is None or self.history is None:
+        if self.project is None or self.state.history is None:
             return
         if not ids:
             self.status_message.emit("Select the images to remove first.")
@@ -139,7 +138,7 @@ class DataActions:
             self.viewer.hide()
         n = f"{len(ids):,} image{'s' if len(ids) != 1 else ''}"
         self._edit(
-            lambda: (self.history.remove_images(ids), self.requery()),
+            lambda history: (history.remove_images(ids), self.requery()),
             f"Removed {n} from the project (Ctrl+Z brings them back)",
         )
 
@@ -165,25 +164,11 @@ class DataActions:
     # ------------------------------------------------------------------ undo / redo
     @Slot()
     def undo(self) -> None:
-        self._history_step(True)
+        self.state.undo()
 
     @Slot()
     def redo(self) -> None:
-        self._history_step(False)
-
-    def _history_step(self, back: bool) -> None:
-        from engine.project.store import ProjectError
-
-        if self.history is None:
-            return
-        try:
-            text = self.history.undo() if back else self.history.redo()
-        except ProjectError as e:
-            self.status_message.emit(f"Cannot {'undo' if back else 'redo'}: {e}")
-            return
-        if text:
-            self.status_message.emit(f"{'Undid' if back else 'Redid'}: {text}")
-        self.history_changed.emit()
+        self.state.redo()
 
     # ------------------------------------------------------------------ menus
     def _split_menu(self, menu: QMenu) -> QMenu:

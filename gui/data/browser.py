@@ -1,7 +1,7 @@
 """The thumbnail browser: the QListView that shows an ImageListModel as a virtualized grid.
 
 The model (gui.data.image_model) and the tile painting (gui.data.thumb_delegate) live in their own
-modules; their names are re-exported here for existing imports.
+modules.
 """
 
 from __future__ import annotations
@@ -10,17 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
-from gui.data.image_model import MIME_IDS, ImageListModel, ids_from_mime, ids_to_mime
 from gui.data.thumb_delegate import ThumbDelegate
-
-__all__ = [
-    "MIME_IDS",
-    "ImageBrowser",
-    "ImageListModel",
-    "ThumbDelegate",
-    "ids_from_mime",
-    "ids_to_mime",
-]
 
 
 class ImageBrowser(QListView):

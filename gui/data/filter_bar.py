@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.project.records import SPLITS
 from gui.data.class_panel import UNLABELED
-
-SPLITS = ("train", "valid", "test")
 
 
 class FilterBar(QWidget):
@@ -53,6 +52,17 @@ class FilterBar(QWidget):
             lay.addWidget(w)
         lay.addStretch(1)
         lay.addWidget(self.count)
+
+    def reset(self) -> None:
+        """No filter: all images, all splits, no file name (without a `changed` signal)."""
+        self._debounce.stop()
+        for w in (self.label, self.split, self.text):
+            w.blockSignals(True)
+        self.label.setCurrentIndex(0)
+        self.split.setCurrentIndex(0)
+        self.text.clear()
+        for w in (self.label, self.split, self.text):
+            w.blockSignals(False)
 
     def set_classes(self, names: list[str], unlabeled_text: str = "Unlabeled") -> None:
         current = self.label.currentData()

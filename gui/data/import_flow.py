@@ -1,7 +1,7 @@
 """Getting images into a project from the GUI: drops, the File > Import menus, a progress
 dialog with Cancel, and one report dialog at the end (added, duplicates, skipped + reasons).
 
-The work runs through the window's EngineBridge (engine.imports.api on the worker thread), so
+The work runs through the window's EngineBridge (gui.jobs.imports on the worker thread), so
 the window stays responsive during a large import.
 """
 
@@ -26,13 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.jobs.imports import run_import
+from gui.jobs.names import JobName
 from gui.start.page import NewProjectDialog
 
 if TYPE_CHECKING:
     from engine.events import Progress
-
-IMPORT_JOB = "import"
-SPLIT_DIRS = {"train", "valid", "val", "validation", "test"}
 
 
 def local_paths(mime: QMimeData) -> list[str]:
@@ -52,6 +51,7 @@ def folder_classes(paths: list[str]) -> list[str]:
     """Class names an ImageNet-style drop implies: sub-folders that hold images
     (looking one level deeper under train/ valid/ test/ folders)."""
     from engine.imaging import is_image_name
+    from engine.imports.api import SPLIT_DIRS  # the folder names an import takes as splits
 
     def has_images(d: Path) -> bool:
         return any(is_image_name(f) for f in d.iterdir() if f.is_file())
@@ -71,28 +71,6 @@ def folder_classes(paths: list[str]) -> list[str]:
         except OSError:
             continue
     return sorted(names)
-
-
-def _progress_sink(job):
-    """An on_progress callback that forwards engine progress as plain events."""
-
-    from engine.events import Progress
-
-    def sink(*args) -> None:
-        if len(args) == 1 and isinstance(args[0], Progress):
-            job.emit(args[0])
-        elif len(args) >= 2:
-            job.emit(Progress(int(args[0]), int(args[1]), str(args[2]) if len(args) > 2 else ""))
-
-    return sink
-
-
-def run_import(job, project, kind: str, *args, **kwargs):
-    """Worker-side: call ``engine.imports.api.<kind>`` with cancel and progress wired in."""
-    from engine.imports import api as importers
-
-    fn = getattr(importers, kind)
-    return fn(project, *args, control=job.control, on_progress=_progress_sink(job), **kwargs)
 
 
 class ImportProgressDialog(QDialog):
@@ -205,18 +183,18 @@ class ImportFlow(QObject):
         self.progress: ImportProgressDialog | None = None
         self.report_dialog: ImportReportDialog | None = None
         self._count_before = 0
-        bridge = window.bridge
-        bridge.events.connect(self._on_events)
-        bridge.finished.connect(self._on_finished)
-        bridge.failed.connect(self._on_failed)
-        bridge.cancelled.connect(self._on_cancelled)
+        signals = window.bridge.job(JobName.IMPORT)
+        signals.events.connect(self._on_events)
+        signals.finished.connect(self._on_finished)
+        signals.failed.connect(self._on_failed)
+        signals.cancelled.connect(self._on_cancelled)
 
     # ------------------------------------------------------------------ entry points
     def handle_drop(self, paths: list[str]) -> None:
         """A drop anywhere on the window: a project folder opens; other files and folders are
         imported into the open project, or offered as the start of a new one."""
         if len(paths) == 1 and (Path(paths[0]) / "project.json").is_file():
-            self.window.open_project(paths[0])
+            self.window.projects.open_project(paths[0])
         elif self.window.project is None:
             self.offer_project_from(paths)
         else:
@@ -250,7 +228,7 @@ class ImportFlow(QObject):
         dlg = NewProjectDialog(self.window, name=name, note=note, task=task)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
-        if not self.window.create_project(dlg.path, dlg.task, dlg.targets):
+        if not self.window.projects.create_project(dlg.path, dlg.task, dlg.targets):
             return False
         return self.start("Importing images", "import_paths", list(paths))
 
@@ -267,11 +245,11 @@ class ImportFlow(QObject):
         self.progress = ImportProgressDialog(w, title)
         self.progress.cancel_button.clicked.connect(self.cancel)
         self.progress.show()
-        return w.bridge.submit(IMPORT_JOB, run_import, w.project, kind, *args, **kwargs)
+        return w.bridge.submit(JobName.IMPORT, run_import, w.project, kind, *args, **kwargs)
 
     @Slot()
     def cancel(self) -> None:
-        if self.window.bridge.job_name == IMPORT_JOB:
+        if self.window.bridge.job_name == JobName.IMPORT:
             self.window.bridge.cancel()
             if self.progress is not None:
                 self.progress.label.setText("Stopping after the current file…")
@@ -343,7 +321,7 @@ class ImportFlow(QObject):
     # ------------------------------------------------------------------ bridge signals
     @Slot(list)
     def _on_events(self, events: list) -> None:
-        if self.progress is None or self.window.bridge.job_name != IMPORT_JOB:
+        if self.progress is None:
             return
         from engine.events import Progress  # numpy comes with it: not at start-up
 
@@ -366,26 +344,20 @@ class ImportFlow(QObject):
         self.window.statusBar().showMessage(msg, 8000)
         self.window.update_status()
 
-    @Slot(str, object)
-    def _on_finished(self, name: str, report: object) -> None:
-        if name != IMPORT_JOB:
-            return
+    @Slot(object)
+    def _on_finished(self, report: object) -> None:
         self._close_progress()
         self._show_report(report)
 
-    @Slot(str)
-    def _on_cancelled(self, name: str) -> None:
-        if name != IMPORT_JOB:
-            return
+    @Slot()
+    def _on_cancelled(self) -> None:
         self._close_progress()
         project = self.window.project
         added = project.count() - self._count_before if project is not None else 0
         self._show_report(None, cancelled=True, added=max(0, added))
 
-    @Slot(str, str)
-    def _on_failed(self, name: str, message: str) -> None:
-        if name != IMPORT_JOB:
-            return
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
         self._close_progress()
         self.window.update_status()
         self.window.show_message("The import stopped", message)

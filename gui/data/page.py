@@ -1,13 +1,13 @@
 """The Data page: class panel | filters + thumbnail grid | image viewer.
 
-Every label, value and split change goes through
-engine.project.history.History, so Ctrl+Z undoes it;
-the page listens to the project's change events and updates the grid rows in place.
+Every label, value and split change goes through the app state's undo history (gui.state), so
+Ctrl+Z undoes it; the page listens to the project's change events, relayed by the state to the
+GUI thread, and updates the grid rows in place.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,19 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from gui.data.actions import DataActions
-from gui.data.browser import ImageBrowser, ImageListModel
+from gui.data.browser import ImageBrowser
 from gui.data.class_panel import ClassPanel
-from gui.data.filter_bar import SPLITS, FilterBar, ResplitDialog
+from gui.data.filter_bar import FilterBar
+from gui.data.image_model import ImageListModel
 from gui.data.thumb_loader import ThumbLoader
 from gui.data.viewer import ImageViewer
-
-__all__ = ["SPLITS", "DataPage", "FilterBar", "ResplitDialog"]
-
-
-class _Relay(QObject):
-    """Carries project change events (fired on whatever thread changed it) to the GUI thread."""
-
-    changed = Signal(str, object)
+from gui.state import AppState
 
 
 class DataPage(DataActions, QWidget):
@@ -41,15 +35,11 @@ class DataPage(DataActions, QWidget):
     title = "Data"
     status_message = Signal(str)
     counts_changed = Signal()
-    history_changed = Signal()  # undo/redo availability changed
 
-    def __init__(self, bridge=None, parent=None):
+    def __init__(self, bridge=None, state: AppState | None = None, parent=None):
         super().__init__(parent)
         self.bridge = bridge
-        self.project = None
-        self.history = None
-        self._relay = _Relay(self)
-        self._relay.changed.connect(self._on_project_changed)
+        self.state = state if state is not None else AppState(self)
         self.loader = ThumbLoader(self)
         self.model = ImageListModel(self)
 
@@ -108,29 +98,35 @@ class DataPage(DataActions, QWidget):
         self._counts_timer.timeout.connect(self.refresh_counts)
         self._requery_timer = QTimer(self, singleShot=True, interval=300)
         self._requery_timer.timeout.connect(self.requery)
-        self.set_project(None)
+        self.state.changed.connect(self._on_project_changed)
+        self.state.project_changed.connect(self._show_project)
+        self._show_project(self.state.project)
 
     # ------------------------------------------------------------------ project
-    def set_project(self, project) -> None:
-        """Show `project` (or nothing); a new History starts with each project."""
-        from engine.project.history import History
+    @property
+    def project(self):
+        return self.state.project
 
-        if self.project is not None:
-            self.project.unsubscribe(self._listen)
-        self.project = project
-        self.history = History(project) if project is not None else None
+    def shutdown(self) -> None:
+        """Stop the thumbnail threads (the window calls this on close)."""
+        self.loader.shutdown()
+
+    def set_project(self, project) -> None:
+        """Open `project` in this page's state (the window opens projects through its state)."""
+        self.state.set_project(project)
+
+    @Slot(object)
+    def _show_project(self, project) -> None:
+        """Show `project` (or nothing) from the top: all images, no filter, viewer closed."""
+        self._counts_timer.stop()
+        self._requery_timer.stop()
         self.model.set_project(project, self.loader)
         self.panel.set_project(project)
         self.viewer.set_project(project)
         self.viewer.hide()
-        if project is not None:
-            project.subscribe(self._listen)
+        self.filters.reset()
         self._fill_filters()
         self.apply_filters()
-        self.history_changed.emit()
-
-    def _listen(self, kind: str, ids) -> None:
-        self._relay.changed.emit(kind, ids)  # queued when called from a worker thread
 
     def _fill_filters(self) -> None:
         seg = self.project is not None and self.project.task == "segmentation"
@@ -241,7 +237,8 @@ def _main(argv: list[str]) -> int:
     edit = win.menuBar().addMenu("&Edit")
     edit.addAction("Undo", QKeySequence.StandardKey.Undo, page.undo)
     edit.addAction("Redo", QKeySequence.StandardKey.Redo, page.redo)
-    page.status_message.connect(lambda m: win.statusBar().showMessage(m, 5000))
+    for messages in (page.status_message, page.state.message):
+        messages.connect(lambda m: win.statusBar().showMessage(m, 5000))
     if len(argv) > 1:
         page.set_project(Project.open(argv[1]))
     win.resize(1280, 800)

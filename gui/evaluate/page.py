@@ -4,7 +4,8 @@ Reads `engine.training.evaluation.load_evaluation(project)` (plain json + numpy,
 shows every validation image with its label and the prediction, top losses first; the right side
 holds the task's view: confusion matrix (click a cell to see those images) and per-class
 accuracy, per-label F1, predicted-vs-actual scatter, or per-class IoU with mask overlays.
-Keys 1-9 relabel the selected image through the Data page's undo history.
+Keys 1-9 relabel the selected image through the app's undo history (gui.state), so Ctrl+Z
+undoes it as it undoes a label set on the Data page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -30,81 +30,20 @@ from PySide6.QtWidgets import (
 
 from gui.common.help_texts import help_button, tip
 from gui.common.overlay import ScaledImage, blend
+from gui.evaluate.tables import ConfusionMatrix, fill_table, fmt, make_table
+from gui.state import AppState
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, list | tuple):
-        return ", ".join(_fmt(x) for x in v) or "—"
-    if isinstance(v, float):
-        return f"{v:.3f}" if 0 <= v <= 1 else f"{v:.3g}"
-    return str(v)
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.verticalHeader().setVisible(False)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    return t
-
-
-def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            item = QTableWidgetItem(text)
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            table.setItem(r, c, item)
-
-
-class ConfusionMatrix(QTableWidget):
-    """Rows: true class; columns: predicted. Cell shade = share of the row."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.setToolTip(tip("confusion"))
-
-    def set_matrix(self, names: list[str], matrix: np.ndarray) -> None:
-        k = len(names)
-        self.setRowCount(k)
-        self.setColumnCount(k)
-        self.setHorizontalHeaderLabels([f"→ {n}" for n in names])
-        self.setVerticalHeaderLabels(names)
-        for r in range(k):
-            total = max(1, int(matrix[r].sum()))
-            for c in range(k):
-                n = int(matrix[r, c])
-                share = n / total
-                item = QTableWidgetItem(str(n))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                base = (46, 125, 50) if r == c else (198, 40, 40)
-                shade = QColor(*base, int(30 + 200 * share) if n else 0)
-                item.setBackground(QBrush(shade))
-                if share > 0.55:
-                    item.setForeground(QBrush(QColor("white")))
-                item.setToolTip(f"{n} image(s) of “{names[r]}” predicted as “{names[c]}”")
-                self.setItem(r, c, item)
 
 
 class EvaluatePage(QWidget):
     title = "Evaluate"
 
-    def __init__(self, bridge, window=None, parent: QWidget | None = None):
+    def __init__(self, bridge, state: AppState | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.window_ = window
-        self.project = None
+        self.state = state if state is not None else AppState(self)
         self.evaluation = None
-        self._history = None
         self._cell: tuple[str, str] | None = None
         self._scatter = None
         self._rows: dict[int, int] = {}  # image id -> row in the list
@@ -118,7 +57,7 @@ class EvaluatePage(QWidget):
         self.show_all.setVisible(False)
         self.show_all.clicked.connect(self._clear_cell)
         self.filter_label = QLabel()
-        self.items = _table(["image", "label", "prediction", "loss"])
+        self.items = make_table(["image", "label", "prediction", "loss"])
         self.items.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.items.setIconSize(QPixmap(56, 56).size())
@@ -147,7 +86,7 @@ class EvaluatePage(QWidget):
 
         self.confusion = ConfusionMatrix()
         self.confusion.cellClicked.connect(self._cell_clicked)
-        self.per_class = _table([])
+        self.per_class = make_table([])
         self.detail_title = QLabel()
         self.pred_view = ScaledImage("prediction")
         self.truth_view = ScaledImage("ground truth")
@@ -186,12 +125,25 @@ class EvaluatePage(QWidget):
         self.thumbs = ThumbLoader(self, size=64)
         self.thumbs.ready.connect(self._thumb_ready)
         self._show_task(None)
+        self.state.project_changed.connect(self._show_project)
+        self._show_project(self.state.project)
 
     # ------------------------------------------------------------------ project / loading
+    @property
+    def project(self):
+        return self.state.project
+
     def set_project(self, project) -> None:
-        self.project = project
-        self._history = None
+        """Open `project` in this page's state (the window opens projects through its state)."""
+        self.state.set_project(project)
+
+    @Slot(object)
+    def _show_project(self, project) -> None:
+        """Show `project`'s latest evaluation, with no filter left from the last project."""
         self.thumbs.set_project(project)
+        self.wrong_only.blockSignals(True)
+        self.wrong_only.setChecked(False)
+        self.wrong_only.blockSignals(False)
         self.reload()
 
     def shutdown(self) -> None:
@@ -206,6 +158,8 @@ class EvaluatePage(QWidget):
 
         self.evaluation = load_evaluation(self.project) if self.project is not None else None
         self._cell = None
+        self.confusion.clearSelection()
+        self.confusion.setCurrentItem(None)
         self.show_all.setVisible(False)
         self.filter_label.clear()
         ev = self.evaluation
@@ -221,7 +175,7 @@ class EvaluatePage(QWidget):
         if self.project is not None:
             ids = [it.image_id for it in ev.items]
             self._records = {r.id: r for r in self.project.images(ids)}
-        metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in ev.metrics.items())
+        metrics = ", ".join(f"{k} {fmt(v)}" for k, v in ev.metrics.items())
         keys = ev.task in ("classification", "multilabel")  # number keys relabel; not masks
         hint = " Fix a wrong label: select the image and press its class number (1-9)."
         self.summary.setText(
@@ -246,7 +200,7 @@ class EvaluatePage(QWidget):
             self._scatter.setVisible(task == "regression")
         if ev is None:
             self.right_title.setText("")
-            _fill(self.per_class, [])
+            fill_table(self.per_class, [])
             self.per_class.setColumnCount(0)
             return
         names = ev.class_names
@@ -274,7 +228,7 @@ class EvaluatePage(QWidget):
             cols, keys = ["class", "pixels", "IoU"], ["pixels", "iou"]
         self.per_class.setColumnCount(len(cols))
         self.per_class.setHorizontalHeaderLabels(cols)
-        _fill(self.per_class, [[n, *[_fmt(pc.get(n, {}).get(k)) for k in keys]] for n in pc])
+        fill_table(self.per_class, [[n, *[fmt(pc.get(n, {}).get(k)) for k in keys]] for n in pc])
 
     def _show_scatter(self, ev) -> None:
         import pyqtgraph as pg
@@ -341,8 +295,8 @@ class EvaluatePage(QWidget):
                 target = Path(str(target)).name  # the mask's file name, not its full path
             cells = [
                 name,
-                QTableWidgetItem(_fmt(target)),
-                QTableWidgetItem(_fmt(pred)),
+                QTableWidgetItem(fmt(target)),
+                QTableWidgetItem(fmt(pred)),
                 QTableWidgetItem(f"{it.loss:.3f}"),
             ]
             if it.correct is False:
@@ -421,17 +375,6 @@ class EvaluatePage(QWidget):
         self.detail_title.setText(f"{rec.name}: per-class IoU over all validation images below")
 
     # ------------------------------------------------------------------ relabelling
-    def history(self):
-        """The Data page's undo history when the window has one, else our own."""
-        h = getattr(getattr(self.window_, "data_page", None), "history", None)
-        if h is not None:
-            return h
-        if self._history is None and self.project is not None:
-            from engine.project.history import History
-
-            self._history = History(self.project)
-        return self._history
-
     def relabel(self, number: int) -> bool:
         """Key 1-9: give the selected image class `number` (toggle for multi-label)."""
         ev, iid = self.evaluation, self.selected_id()
@@ -443,14 +386,14 @@ class EvaluatePage(QWidget):
         name = names[number - 1]
         rec = self.project.image(iid)
         if ev.task == "classification":
-            self.history().set_labels([iid], [name])
+            self.state.edit(lambda h: h.set_labels([iid], [name]))
         else:
-            self.history().toggle_label([iid], name, name not in rec.labels)
+            self.state.edit(lambda h: h.toggle_label([iid], name, name not in rec.labels))
         self._records[iid] = self.project.image(iid)
         row = self._rows.get(iid)
         if row is not None:
             new = self._records[iid].labels
-            text = _fmt(list(new) if ev.task == "multilabel" else (new[0] if new else "—"))
+            text = fmt(list(new) if ev.task == "multilabel" else (new[0] if new else "—"))
             self.items.item(row, 1).setText(text)
         return True
 

@@ -3,7 +3,8 @@
 Classification and multi-label show the top classes with probability bars, regression the
 predicted numbers, segmentation a coloured per-pixel overlay with an opacity slider and a legend
 whose entries switch classes on and off (plus the ground truth when the image is in the project).
-"Predict a folder…" writes a CSV (and mask PNGs) through the bridge, with progress.
+"Predict a folder…" writes a CSV (and mask PNGs) through the bridge, with progress (the jobs are
+in gui.jobs.predict).
 """
 
 from __future__ import annotations
@@ -29,19 +30,21 @@ from PySide6.QtWidgets import (
 
 from engine.events import Progress
 from gui.common.overlay import ClassLegend, ScaledImage, blend
-from gui.predict.jobs import expand_paths, predict_files_job, predict_folder_job
+from gui.jobs.names import PREDICTION_JOBS, JobName
+from gui.jobs.predict import expand_paths, predict_files_job, predict_folder_job
+from gui.state import AppState
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+READY = "Drop image files here, or choose them."
 
 
 class PredictPage(QWidget):
     title = "Predict"
 
-    def __init__(self, bridge, window=None, parent: QWidget | None = None):
+    def __init__(self, bridge, state: AppState | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.window_ = window
-        self.project = None
+        self.state = state if state is not None else AppState(self)
         self.cache: dict = {}  # the loaded Predictor, shared with the worker jobs
         self.results: dict[str, tuple] = {}  # path -> (Prediction | None, error, truth mask)
         self._image: np.ndarray | None = None
@@ -53,7 +56,7 @@ class PredictPage(QWidget):
         self.folder_button = QPushButton("Predict a folder…")
         self.folder_button.setToolTip("Predict every image in a folder and save a CSV file.")
         self.folder_button.clicked.connect(self._choose_folder)
-        self.status = QLabel("Drop image files here, or choose them.")
+        self.status = QLabel(READY)
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
@@ -116,18 +119,34 @@ class PredictPage(QWidget):
         lay.addWidget(split, 1)
         self._show_seg_controls(False)
 
-        bridge.events.connect(self._on_events)
-        bridge.finished.connect(self._on_finished)
-        bridge.failed.connect(self._on_failed)
-        bridge.cancelled.connect(self._on_cancelled)
+        for name in PREDICTION_JOBS:
+            signals = bridge.job(name)
+            signals.events.connect(self._on_events)
+            signals.failed.connect(self._on_failed)
+            signals.cancelled.connect(self._on_cancelled)
+        bridge.job(JobName.PREDICT).finished.connect(self._on_predicted)
+        bridge.job(JobName.PREDICT_FOLDER).finished.connect(self._on_folder_predicted)
+        self.state.project_changed.connect(self._show_project)
+        self._show_project(self.state.project)
 
     # ------------------------------------------------------------------ project / model
+    @property
+    def project(self):
+        return self.state.project
+
     def set_project(self, project) -> None:
-        self.project = project
+        """Open `project` in this page's state (the window opens projects through its state)."""
+        self.state.set_project(project)
+
+    @Slot(object)
+    def _show_project(self, project) -> None:
+        """Nothing predicted yet for `project`: no results, no model loaded, no progress."""
         self.cache.clear()
         self.results.clear()
         self.list.clear()
         self._clear_result()
+        self.progress.setVisible(False)
+        self.status.setText(READY)
 
     @Slot()
     @Slot(object)
@@ -182,7 +201,12 @@ class PredictPage(QWidget):
             return False
         self.status.setText(f"Predicting {len(files)} image(s)…")
         return self.bridge.submit(
-            "predict", predict_files_job, str(self.project.path), files, self.cache, self.project
+            JobName.PREDICT,
+            predict_files_job,
+            str(self.project.path),
+            files,
+            self.cache,
+            self.project,
         )
 
     def _choose_folder(self) -> None:
@@ -206,7 +230,7 @@ class PredictPage(QWidget):
         self.status.setText(f"Predicting the images in {folder}…")
         colors = self._colors(self.project.class_names())
         return self.bridge.submit(
-            "predict_folder",
+            JobName.PREDICT_FOLDER,
             predict_folder_job,
             str(self.project.path),
             folder,
@@ -218,8 +242,6 @@ class PredictPage(QWidget):
     # ------------------------------------------------------------------ bridge
     @Slot(list)
     def _on_events(self, events: list) -> None:
-        if self.bridge.job_name not in ("predict", "predict_folder"):
-            return
         for e in events:
             if isinstance(e, Progress):
                 self.progress.setVisible(True)
@@ -228,43 +250,42 @@ class PredictPage(QWidget):
                 if e.text:
                     self.status.setText(e.text)
 
-    @Slot(str, object)
-    def _on_finished(self, name: str, result) -> None:
-        if name == "predict":
-            self.progress.setVisible(False)
-            first = None
-            bad = [f"{Path(p).name}: {err}" for p, _pred, err, _t in result if err]
-            for path, pred, err, truth in result:
-                self.results[path] = (pred, err, truth)
-                text = Path(path).name + (f" — {pred.label}" if pred and pred.label else "")
-                item = QListWidgetItem(text if not err else f"{Path(path).name} — cannot read")
-                item.setData(PATH_ROLE, path)
-                item.setToolTip(err or path)
-                self.list.insertItem(0, item)
-                first = first or item
-            self.status.setText(
-                f"{len(result) - len(bad)} image(s) predicted."
-                + (f" Skipped: {'; '.join(bad)}" if bad else "")
-            )
-            if first is not None:
-                self.list.setCurrentItem(self.list.item(0))
-        elif name == "predict_folder":
-            self.progress.setVisible(False)
-            n, skipped, csv_path = result
-            extra = f" {len(skipped)} file(s) skipped (listed in the CSV)." if skipped else ""
-            self.status.setText(f"{n} image(s) predicted, saved to {csv_path}.{extra}")
+    @Slot(object)
+    def _on_predicted(self, result) -> None:
+        self.progress.setVisible(False)
+        first = None
+        bad = [f"{Path(p).name}: {err}" for p, _pred, err, _t in result if err]
+        for path, pred, err, truth in result:
+            self.results[path] = (pred, err, truth)
+            text = Path(path).name + (f" — {pred.label}" if pred and pred.label else "")
+            item = QListWidgetItem(text if not err else f"{Path(path).name} — cannot read")
+            item.setData(PATH_ROLE, path)
+            item.setToolTip(err or path)
+            self.list.insertItem(0, item)
+            first = first or item
+        self.status.setText(
+            f"{len(result) - len(bad)} image(s) predicted."
+            + (f" Skipped: {'; '.join(bad)}" if bad else "")
+        )
+        if first is not None:
+            self.list.setCurrentItem(self.list.item(0))
 
-    @Slot(str, str)
-    def _on_failed(self, name: str, message: str) -> None:
-        if name in ("predict", "predict_folder"):
-            self.progress.setVisible(False)
-            self.status.setText(f"<span style='color:#b00020'>{message}</span>")
+    @Slot(object)
+    def _on_folder_predicted(self, result) -> None:
+        self.progress.setVisible(False)
+        n, skipped, csv_path = result
+        extra = f" {len(skipped)} file(s) skipped (listed in the CSV)." if skipped else ""
+        self.status.setText(f"{n} image(s) predicted, saved to {csv_path}.{extra}")
 
     @Slot(str)
-    def _on_cancelled(self, name: str) -> None:
-        if name in ("predict", "predict_folder"):
-            self.progress.setVisible(False)
-            self.status.setText("Prediction stopped.")
+    def _on_failed(self, message: str) -> None:
+        self.progress.setVisible(False)
+        self.status.setText(f"<span style='color:#b00020'>{message}</span>")
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.progress.setVisible(False)
+        self.status.setText("Prediction stopped.")
 
     # ------------------------------------------------------------------ showing a result
     @Slot(QListWidgetItem, QListWidgetItem)

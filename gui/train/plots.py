@@ -195,6 +195,21 @@ class TrainPlots(QWidget):
             self._metrics[name].append(value)
         self._schedule("loss", "metric")
 
+    def show_history(self, epochs: Sequence[EpochEnd]) -> None:
+        """A stored run: its per-epoch train and valid losses and metrics (the per-batch
+        losses and learning rates are not stored, so the train curve has a point per epoch)."""
+        names = tuple(dict.fromkeys(m for e in epochs for m in e.metrics))
+        self.reset(None)
+        for i, name in enumerate(names):
+            self._add_metric_curve(name, i)
+        for e in epochs:
+            if math.isfinite(e.train_loss):
+                self._bx.append(e.epoch + 1.0)
+                self._loss.append(e.train_loss)
+                self._smoothed.append(e.train_loss)
+            self.add_epoch(e)
+        self.flush()
+
     def _schedule(self, *plots: str) -> None:
         self._dirty.update(plots)
         if not self._timer.isActive():
@@ -225,8 +240,8 @@ class TrainPlots(QWidget):
             self.raw_curve.setData(bx, np.asarray(self._loss, dtype=float))
             self.smooth_curve.setData(bx, np.asarray(self._smoothed, dtype=float))
             self.valid_curve.setData(ex, np.asarray(self._valid, dtype=float))
-        elif name == "lr":
-            self.lr_curve.setData(bx, np.asarray(self._lr, dtype=float))
+        elif name == "lr":  # a stored run has no learning rates: an empty curve
+            self.lr_curve.setData(bx[: len(self._lr)], np.asarray(self._lr, dtype=float))
         else:
             for metric, curve in self.metric_curves.items():
                 ys = np.asarray(self._metrics.get(metric, []), dtype=float)

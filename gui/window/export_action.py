@@ -9,18 +9,13 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-EXPORT_JOB = "export"
+from gui.jobs.export import export_job
+from gui.jobs.names import JobName
+
 FORMAT_CHOICES = {  # what the dialog shows -> engine.export format
     "ONNX (.onnx) — onnxruntime, most other runtimes": "onnx",
     "TorchScript (.pt) — PyTorch without Topdown": "torchscript",
 }
-
-
-def export_job(job, model: str, fmt: str, folder: str):
-    """Runs on the worker thread; returns the plain-value ExportReport."""
-    from engine.export import export_model
-
-    return export_model(model, fmt, folder, control=job.control)
 
 
 class ExportAction(QObject):
@@ -34,9 +29,10 @@ class ExportAction(QObject):
         self.action.triggered.connect(self.start)
         menu.addAction(self.action)
         menu.aboutToShow.connect(self.refresh)
-        window.project_opened.connect(self.refresh)
-        window.bridge.finished.connect(self._on_finished)
-        window.bridge.failed.connect(self._on_failed)
+        window.state.project_changed.connect(self.refresh)
+        job = window.bridge.job(JobName.EXPORT)
+        job.finished.connect(self._on_finished)
+        job.failed.connect(self._on_failed)
         self.refresh()
 
     def _model(self) -> str | None:
@@ -84,13 +80,11 @@ class ExportAction(QObject):
         folder = self.ask_folder(suggested if suggested.is_dir() else suggested.parents[1])
         if folder is None:
             return
-        if not self.window.bridge.submit(EXPORT_JOB, export_job, model, fmt, folder):
+        if not self.window.bridge.submit(JobName.EXPORT, export_job, model, fmt, folder):
             self.window.show_message("Busy", "Wait for the running job to finish, then export.")
 
-    @Slot(str, object)
-    def _on_finished(self, name: str, report) -> None:
-        if name != EXPORT_JOB:
-            return
+    @Slot(object)
+    def _on_finished(self, report) -> None:
         p = report.parity
         agree = (
             f"\n{p.agreement:.2%} of predicted {p.agreement_of} agree."
@@ -106,7 +100,6 @@ class ExportAction(QObject):
             warning=False,
         )
 
-    @Slot(str, str)
-    def _on_failed(self, name: str, message: str) -> None:
-        if name == EXPORT_JOB:
-            self.window.show_message("The model could not be exported", message)
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.window.show_message("The model could not be exported", message)

@@ -1,12 +1,13 @@
-"""The main window: assembles the start page and the project pages, owns the bridge and the
-open Project, and wires menus, drops and the status bar. No engine logic lives here; menus are
-built in window_menus, project handling is in window_projects, status texts in window_status."""
+"""The main window: assembles the start page and the project pages, owns the bridge and the app
+state, and wires menus, drops and the status bar. No engine logic lives here; menus are built in
+gui.window.menus, projects are opened and closed by gui.window.projects.ProjectController, the
+open project and its undo history are gui.state.AppState, status texts are gui.window.status."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -20,23 +21,21 @@ from PySide6.QtWidgets import (
 from gui.bridge import EngineBridge
 from gui.common import settings
 from gui.data.import_flow import ImportFlow, local_paths
+from gui.jobs.names import job_text
 from gui.start.page import StartPage
+from gui.state import AppState
 from gui.window.menus import build_menus, show_about, update_actions
-from gui.window.projects import APP_NAME, ProjectActions, ProjectNotifier, make_demo
-from gui.window.status import DEMO_JOB, JOB_TEXTS, job_text, project_summary
+from gui.window.projects import ProjectController
+from gui.window.status import project_summary
 
 if TYPE_CHECKING:
     from engine.project.store import Project
 
-# older names, kept importable from here
-_ProjectNotifier, _make_demo = ProjectNotifier, make_demo
-__all__ = ["APP_NAME", "DEMO_JOB", "JOB_TEXTS", "MainWindow"]
+APP_NAME = "Topdown"
 
 
-class MainWindow(ProjectActions, QMainWindow):
+class MainWindow(QMainWindow):
     """Start page when no project is open; the Data page and the training pages when one is."""
-
-    project_opened = Signal(object)  # Project | None
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -44,12 +43,23 @@ class MainWindow(ProjectActions, QMainWindow):
         self.setAcceptDrops(True)
         self.setMinimumSize(960, 640)
         self.bridge = EngineBridge(self)
-        self.project: Project | None = None
+        self.state = AppState(self)
         self.pages: list[QWidget] = []
         self.data_page: QWidget | None = None
         self.last_message: tuple[str, str] = ("", "")  # (title, text) of the last message shown
-        self._notifier = ProjectNotifier(self)
-        self._notifier.changed.connect(self._on_project_changed)
+        self.projects = ProjectController(
+            self,
+            self.state,
+            self.bridge,
+            show_message=self.show_message,
+            show_status=self._show_status,
+            build_pages=self._ensure_pages,
+        )
+        # connected before the pages are built: the window switches to the tabs first
+        self.state.project_changed.connect(self._on_project_shown)
+        self.state.changed.connect(self._on_project_changed)
+        self.state.history_changed.connect(self._update_actions)
+        self.state.message.connect(self._page_message)
         self._status_timer = QTimer(self, singleShot=True, interval=150)
         self._status_timer.timeout.connect(self.update_status)
 
@@ -71,17 +81,47 @@ class MainWindow(ProjectActions, QMainWindow):
         self.statusBar().addPermanentWidget(self.job_label)
         self.bridge.started.connect(self._on_job_started)
         self.bridge.busy_changed.connect(self._on_busy_changed)
-        self.bridge.finished.connect(self._on_job_finished)
-        self.bridge.failed.connect(self._on_job_failed)
+        self.bridge.finished.connect(self.update_status)
 
         sp = self.start_page
-        sp.demo_requested.connect(self.open_demo)
-        sp.new_requested.connect(self.new_project)
-        sp.open_requested.connect(self.choose_project)
-        sp.recent_requested.connect(self.open_project)
+        sp.demo_requested.connect(self.projects.open_demo)
+        sp.new_requested.connect(self.projects.new_project)
+        sp.open_requested.connect(self.projects.choose_project)
+        sp.recent_requested.connect(self.projects.open_project)
         if not settings.restore_geometry(self):
             avail = self.screen().availableGeometry()
             self.resize(min(1280, avail.width()), min(800, avail.height()))
+        self._update_actions()
+        self.update_status()
+
+    @property
+    def project(self) -> Project | None:
+        return self.state.project
+
+    def _ensure_pages(self) -> None:
+        """Build the project pages on first use, so start-up does not pay for them."""
+        if self.pages:
+            return
+        from gui.window.pages import build_pages
+
+        self.pages = build_pages(self.bridge, self.state)
+        self.data_page = self.pages[0]
+        self.data_page.status_message.connect(self._page_message)
+        self.data_page.counts_changed.connect(self.update_status)
+        for page in self.pages:
+            self.tabs.addTab(page, page.title)
+
+    @Slot(object)
+    def _on_project_shown(self, project: Project | None) -> None:
+        """A project (or none) is now open: every project starts on the Data page."""
+        if project is not None:
+            self.tabs.setCurrentIndex(0)
+            self.stack.setCurrentWidget(self.tabs)
+            self.setWindowTitle(f"{project.name} — {APP_NAME}")
+        else:
+            self.start_page.refresh()
+            self.stack.setCurrentWidget(self.start_page)
+            self.setWindowTitle(APP_NAME)
         self._update_actions()
         self.update_status()
 
@@ -110,33 +150,36 @@ class MainWindow(ProjectActions, QMainWindow):
     def _page_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
-    # ------------------------------------------------------------------ undo / redo
-    def _history(self):
-        return getattr(self.data_page, "history", None) if self.project is not None else None
+    def _show_status(self, text: str) -> None:
+        """A status-bar line that stays until replaced ("" clears it)."""
+        if text:
+            self.statusBar().showMessage(text)
+        else:
+            self.statusBar().clearMessage()
 
+    # ------------------------------------------------------------------ undo / redo
     @Slot()
     def undo(self) -> None:
-        """Edit > Undo (Ctrl+Z): the Data page's last label, value or split change."""
-        if self.data_page is not None and self.project is not None:
-            self.data_page.undo()
-        self._update_actions()
+        """Edit > Undo (Ctrl+Z): the last label, value or split change, on whichever page."""
+        self.state.undo()
 
     @Slot()
     def redo(self) -> None:
-        if self.data_page is not None and self.project is not None:
-            self.data_page.redo()
-        self._update_actions()
+        self.state.redo()
 
+    @Slot()
     def _update_actions(self) -> None:
-        update_actions(self, self._history())
+        update_actions(self, self.state.history)
 
     # ------------------------------------------------------------------ status
-    @Slot(str)
-    def _on_project_changed(self, kind: str) -> None:
+    @Slot(str, object)
+    def _on_project_changed(self, kind: str, ids) -> None:
         self._update_actions()
         self._status_timer.start()
 
-    def update_status(self) -> None:
+    @Slot()
+    @Slot(str, object)
+    def update_status(self, *_args) -> None:
         self.project_label.setText(project_summary(self.project))
 
     @Slot(str)
@@ -147,19 +190,6 @@ class MainWindow(ProjectActions, QMainWindow):
     def _on_busy_changed(self, busy: bool) -> None:
         if not busy:
             self.job_label.setText("")
-
-    @Slot(str, object)
-    def _on_job_finished(self, name: str, result: object) -> None:
-        if name == DEMO_JOB:
-            self.statusBar().clearMessage()
-            self.open_project(str(result))
-        self.update_status()
-
-    @Slot(str, str)
-    def _on_job_failed(self, name: str, message: str) -> None:
-        if name == DEMO_JOB:
-            self.statusBar().clearMessage()
-            self.show_message("The demo project could not be made", message)
 
     # ------------------------------------------------------------------ drops
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -198,15 +228,9 @@ class MainWindow(ProjectActions, QMainWindow):
         self.bridge.cancel()
         self.bridge.shutdown(5000)
         settings.save_geometry(self)
+        self.projects.release(None)  # every page shows nothing; the project file closes
         for page in self.pages:
-            page.set_project(None)
-            # pages with threads of their own (the Data page's thumbnail loader) stop them here
-            for owner in (page, getattr(page, "loader", None)):
-                stop = getattr(owner, "shutdown", None)
-                if callable(stop):
-                    stop()
-        if self.project is not None:
-            self.project.unsubscribe(self._notifier)
-            self.project.close()
-            self.project = None
+            stop = getattr(page, "shutdown", None)  # pages with threads of their own stop them
+            if callable(stop):
+                stop()
         event.accept()

@@ -30,10 +30,10 @@ def build_menus(window) -> None:
     mb = window.menuBar()
     f = mb.addMenu("&File")
     window.act_new = add_action(
-        window, f, "&New project…", window.new_project, QKeySequence.StandardKey.New
+        window, f, "&New project…", window.projects.new_project, QKeySequence.StandardKey.New
     )
     window.act_open = add_action(
-        window, f, "&Open project…", window.choose_project, QKeySequence.StandardKey.Open
+        window, f, "&Open project…", window.projects.choose_project, QKeySequence.StandardKey.Open
     )
     window.recent_menu = f.addMenu("Open &recent")
     window.recent_menu.aboutToShow.connect(lambda: fill_recent_menu(window))
@@ -74,7 +74,7 @@ def build_menus(window) -> None:
     window.export_action = ExportAction(window, f)  # File > Export model…
     f.addSeparator()
     window.act_close = add_action(
-        window, f, "&Close project", window.close_project, QKeySequence.StandardKey.Close
+        window, f, "&Close project", window.projects.close_project, QKeySequence.StandardKey.Close
     )
     f.addSeparator()
     add_action(window, f, "&Quit", window.close, QKeySequence.StandardKey.Quit)
@@ -105,7 +105,7 @@ def fill_recent_menu(window) -> None:
     for path in recents:
         act = window.recent_menu.addAction(f"{Path(path).name}   {path}")
         act.setEnabled(Path(path, "project.json").is_file())
-        act.triggered.connect(lambda _=False, p=path: window.open_project(p))
+        act.triggered.connect(lambda _=False, p=path: window.projects.open_project(p))
     if not recents:
         window.recent_menu.addAction("(none yet)").setEnabled(False)
 

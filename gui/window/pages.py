@@ -1,23 +1,25 @@
-"""Extra pages of the main window (training, evaluation, prediction).
+"""The project pages of the main window, in tab order: Data, Train, Evaluate, Predict.
 
-Each page is a QWidget with a `title` attribute and a `set_project(project | None)` method; it
-gets the window's shared EngineBridge. The page modules are light (no torch, no pyqtgraph at
+Each page is a QWidget with a `title`; it gets the window's shared EngineBridge and AppState and
+follows the state's open project. The page modules are light (no torch, no pyqtgraph at
 import), so building them costs little; the heavy parts load on first use.
 """
 
 from __future__ import annotations
 
 
-def extra_pages(window) -> list:
-    """Pages to add after the data browser; `window` gives `window.bridge`."""
+def build_pages(bridge, state) -> list:
+    """The pages, wired to each other where one's result changes what another shows."""
+    from gui.data.page import DataPage
     from gui.evaluate.page import EvaluatePage
     from gui.predict.page import PredictPage
     from gui.train.page import TrainPage
 
-    train = TrainPage(window.bridge, window)
-    evaluate = EvaluatePage(window.bridge, window)
-    predict = PredictPage(window.bridge, window)
+    data = DataPage(bridge, state)
+    train = TrainPage(bridge, state)
+    evaluate = EvaluatePage(bridge, state)
+    predict = PredictPage(bridge, state)
     # a new model changes what the other two pages show
     train.trained.connect(evaluate.reload)
     train.trained.connect(predict.model_changed)
-    return [train, evaluate, predict]
+    return [data, train, evaluate, predict]

@@ -1,61 +1,70 @@
-"""Opening, creating and closing projects for the main window (a mixin of MainWindow), and the
-worker-side demo generation. Errors become messages; the window stays usable."""
+"""Opening, creating and closing projects for the main window, and the demo project.
+
+`ProjectController` owns the lifetime of project files: it opens one (errors become messages;
+the window stays usable), puts it into the app state (gui.state.AppState), which every page
+listens to, and closes the one it replaces. What the window shows around it (title, start page
+or tabs) follows the state's `project_changed`.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from gui.common import settings
+from gui.jobs.demo import make_demo
+from gui.jobs.names import JobName
 from gui.start.page import NewProjectDialog
-from gui.window.status import DEMO_JOB
 
 if TYPE_CHECKING:
     from engine.project.store import Project
+    from gui.bridge import EngineBridge
+    from gui.state import AppState
 
-APP_NAME = "Topdown"
-
-
-class ProjectNotifier(QObject):
-    """Turns Project change callbacks (any thread) into a queued GUI-thread signal."""
-
-    changed = Signal(str)
-
-    def __call__(self, kind: str, ids) -> None:
-        self.changed.emit(kind)
+BUSY_TEXT = "Wait for the running job to finish, or cancel it first."
 
 
-def make_demo(job, path: str, task: str) -> str:
-    """Worker-side: generate the demo project (no download) and return its folder.
+class ProjectController(QObject):
+    """New, open, demo and close: which project the app state holds.
 
-    It is built in a side folder and renamed at the end, so an interrupted run never leaves a
-    half-made demo that would later open as if complete.
-    """
-    import shutil
-
-    from engine.project.demo import create_demo_project
-
-    tmp = Path(path).with_name(Path(path).name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    create_demo_project(tmp, task=task).close()
-    os.replace(tmp, path)
-    return path
-
-
-class ProjectActions:
-    """MainWindow's project handling: new, open, demo, close and showing one in every page.
-
-    Expects the window's bridge, stack, tabs, start_page, pages, data_page, _notifier,
-    show_message, _update_actions, update_status, _page_message and project_opened.
+    `show_message(title, text)` shows an error or notice; `show_status(text)` a passing line;
+    `build_pages()` builds the project pages before the first project is shown (it may raise,
+    and then that project is not opened).
     """
 
+    def __init__(
+        self,
+        parent: QWidget,
+        state: AppState,
+        bridge: EngineBridge,
+        *,
+        show_message: Callable[[str, str], object],
+        show_status: Callable[[str], None],
+        build_pages: Callable[[], None],
+    ):
+        super().__init__(parent)
+        self._parent = parent
+        self.state = state
+        self.bridge = bridge
+        self._show_message = show_message
+        self._show_status = show_status
+        self._build_pages = build_pages
+        demo = bridge.job(JobName.DEMO)
+        demo.finished.connect(self._on_demo_made)
+        demo.failed.connect(self._on_demo_failed)
+
+    @property
+    def project(self) -> Project | None:
+        return self.state.project
+
+    # ------------------------------------------------------------------ entry points
     @Slot()
-    def new_project(self, paths: list[str] | None = None) -> None:
-        dlg = NewProjectDialog(self)
+    def new_project(self) -> None:
+        dlg = NewProjectDialog(self._parent)
         if dlg.exec() != NewProjectDialog.DialogCode.Accepted:
             return
         self.create_project(dlg.path, dlg.task, dlg.targets)
@@ -66,14 +75,14 @@ class ProjectActions:
         try:
             project = Project.create(path, task, targets=targets or ())
         except ProjectError as e:
-            self.show_message("Cannot create the project", str(e))
+            self._show_message("Cannot create the project", str(e))
             return False
         return self.set_project(project)
 
     @Slot()
     def choose_project(self) -> None:
         start = str(settings.default_projects_dir())
-        d = QFileDialog.getExistingDirectory(self, "Open a Topdown project folder", start)
+        d = QFileDialog.getExistingDirectory(self._parent, "Open a Topdown project folder", start)
         if d:
             self.open_project(d)
 
@@ -85,10 +94,10 @@ class ProjectActions:
         try:
             project = Project.open(path)
         except NewerVersionError as e:
-            self.show_message("Project from a newer Topdown", str(e))
+            self._show_message("Project from a newer Topdown", str(e))
             return False
         except ProjectError as e:
-            self.show_message("Cannot open the project", str(e))
+            self._show_message("Cannot open the project", str(e))
             return False
         return self.set_project(project)
 
@@ -100,67 +109,55 @@ class ProjectActions:
             self.open_project(str(path))
             return
         if self.bridge.busy:
-            self.show_message("Busy", "Wait for the running job to finish, or cancel it.")
+            self._show_message("Busy", "Wait for the running job to finish, or cancel it.")
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.statusBar().showMessage(f"Generating the {task} demo project…")
-        self.bridge.submit(DEMO_JOB, make_demo, str(path), task)
+        self._show_status(f"Generating the {task} demo project…")
+        self.bridge.submit(JobName.DEMO, make_demo, str(path), task)
 
+    @Slot()
+    def close_project(self) -> None:
+        if self.state.project is not None:
+            self.set_project(None)
+
+    # ------------------------------------------------------------------ switching
     def set_project(self, project: Project | None) -> bool:
-        """Show `project` in every page (None: back to the start page)."""
+        """Show `project` everywhere (None: back to the start page); the previous one closes.
+        Refused, with a message, while a job runs: the job may be using the open project."""
         if self.bridge.busy:
-            self.show_message("Busy", "Wait for the running job to finish, or cancel it first.")
+            self._show_message("Busy", BUSY_TEXT)
             if project is not None:
                 project.close()
             return False
         if project is not None:
             try:
-                self._ensure_pages()
+                self._build_pages()
             except Exception as e:  # a broken page must not take the window down
                 import traceback
 
                 traceback.print_exc()
-                self.show_message("The project pages could not be built", f"{e}")
+                self._show_message("The project pages could not be built", f"{e}")
                 project.close()
                 return False
-        old = self.project
-        if old is not None:
-            old.unsubscribe(self._notifier)
-        for page in self.pages:
-            page.set_project(project)
-        if old is not None:
-            old.close()
-        self.project = project
-        if project is not None:
-            project.subscribe(self._notifier)
             settings.add_recent(project.path)
-            self.stack.setCurrentWidget(self.tabs)
-            self.setWindowTitle(f"{project.name} — {APP_NAME}")
-        else:
-            self.start_page.refresh()
-            self.stack.setCurrentWidget(self.start_page)
-            self.setWindowTitle(APP_NAME)
-        self._update_actions()
-        self.update_status()
-        self.project_opened.emit(project)
+        self.release(project)
         return True
 
-    @Slot()
-    def close_project(self) -> None:
-        if self.project is not None:
-            self.set_project(None)
+    def release(self, project: Project | None = None) -> None:
+        """Put `project` into the state without asking the bridge, and close the old one
+        (the window calls this with None on closing, after the bridge has stopped)."""
+        old = self.state.project
+        self.state.set_project(project)
+        if old is not None and old is not project:
+            old.close()
 
-    def _ensure_pages(self) -> None:
-        """Build the project pages on first use, so start-up does not pay for them."""
-        if self.pages:
-            return
-        from gui.data.page import DataPage
-        from gui.window.pages import extra_pages
+    # ------------------------------------------------------------------ the demo job
+    @Slot(object)
+    def _on_demo_made(self, path: object) -> None:
+        self._show_status("")
+        self.open_project(str(path))
 
-        self.data_page = DataPage(self.bridge, self)
-        self.data_page.history_changed.connect(self._update_actions)
-        self.data_page.status_message.connect(self._page_message)
-        self.data_page.counts_changed.connect(self.update_status)
-        self.pages = [self.data_page, *extra_pages(self)]
-        for page in self.pages:
-            self.tabs.addTab(page, getattr(page, "title", page.objectName() or "Page"))
+    @Slot(str)
+    def _on_demo_failed(self, message: str) -> None:
+        self._show_status("")
+        self._show_message("The demo project could not be made", message)

@@ -1,4 +1,5 @@
-"""What the main window's status bar says: the open project's summary and the running job."""
+"""What the main window's status bar says about the open project (the running job's text is
+gui.jobs.names.job_text)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,6 @@ from gui.start.page import TASK_TEXTS
 if TYPE_CHECKING:
     from engine.project.store import Project
 
-DEMO_JOB = "demo"
-JOB_TEXTS = {  # what the status bar says while a job runs
-    "import": "Importing images…",
-    DEMO_JOB: "Making the demo project…",
-    "train": "Training…",
-    "lr_find": "Finding a learning rate…",
-    "predict": "Predicting…",
-    "predict_folder": "Predicting a folder…",
-}
 NO_PROJECT_TEXT = "No project open — open the demo or drop a folder of images"
 
 
@@ -34,8 +26,3 @@ def project_summary(p: Project | None) -> str:
         n = len(c.per_class)
         parts.append(f"{n} class{'es' if n != 1 else ''}")
     return "  ·  ".join(parts)
-
-
-def job_text(name: str) -> str:
-    """The status-bar text while job `name` runs."""
-    return JOB_TEXTS.get(name, f"Working: {name}…")

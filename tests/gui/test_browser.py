@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from gui.data.browser import ImageListModel, ids_from_mime
+from gui.data.image_model import ImageListModel, ids_from_mime
 from tests.gui.conftest import make_project
 
 

@@ -90,7 +90,7 @@ def test_menus_offer_remove_and_window_undo_restores(qtbot, tmp_path, monkeypatc
     w = shown_main_window(qtbot)
     p, _ = _imported(tmp_path)
     p.close()
-    w.open_project(tmp_path / "p")
+    w.projects.open_project(tmp_path / "p")
     page = w.data_page
     monkeypatch.setattr(page, "confirm_remove", lambda n: True)
     select_rows(page, [0, 1, 2])

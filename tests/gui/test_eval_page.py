@@ -85,8 +85,39 @@ def test_number_key_relabels_selected_image(qtbot, opened):
     qtbot.keyClick(page.items, key)
     assert project.image(iid).labels == (other,)
     assert page.items.item(0, 1).text() == other
-    page.history().undo()
+    page.state.undo()
     assert project.image(iid).labels == before
+
+
+def test_relabel_here_is_undone_from_the_data_page(qtbot, bridge, trained, tmp_path):
+    """One undo history for the whole window: a label fixed on the Evaluate page is undone by
+    Ctrl+Z on the Data page, through the app state both pages share."""
+    import shutil
+
+    from gui.data.page import DataPage
+    from gui.state import AppState
+
+    shutil.copytree(trained["classification"], tmp_path / "p")
+    project = Project.open(tmp_path / "p")
+    state = AppState()
+    data, page = DataPage(bridge, state), EvaluatePage(bridge, state)
+    for w in (data, page):
+        qtbot.addWidget(w)
+    state.set_project(project)
+    page.items.selectRow(0)
+    iid = page.selected_id()
+    before = project.image(iid).labels
+    other = "blue" if before == ("red",) else "red"
+    assert not state.history.can_undo
+    qtbot.keyClick(page.items, Qt.Key.Key_1 + project.class_names().index(other))
+    assert project.image(iid).labels == (other,) and state.history.can_undo
+    data.browser.setFocus()
+    qtbot.keyClick(data.browser, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert project.image(iid).labels == before
+    state.set_project(None)
+    data.shutdown()
+    page.shutdown()
+    project.close()
 
 
 def test_segmentation_shows_iou_and_masks(qtbot, opened):

@@ -24,7 +24,7 @@ def test_export_from_the_file_menu_shows_parity(qtbot, trained, tmp_path, monkey
     act = window.export_action
     assert "Export model…" in _file_menu_texts(window)
     assert not act.action.isEnabled()  # no project open
-    assert window.open_project(str(trained["segmentation"]))
+    assert window.projects.open_project(str(trained["segmentation"]))
     assert act.action.isEnabled()
     asked = []
     monkeypatch.setattr(act, "ask_format", lambda: "torchscript")
@@ -43,7 +43,7 @@ def test_export_from_the_file_menu_shows_parity(qtbot, trained, tmp_path, monkey
 
 def test_unwritable_folder_is_a_message_cancel_does_nothing(qtbot, trained, tmp_path, monkeypatch):
     window = shown_main_window(qtbot)
-    assert window.open_project(str(trained["segmentation"]))
+    assert window.projects.open_project(str(trained["segmentation"]))
     act = window.export_action
     monkeypatch.setattr(act, "ask_format", lambda: None)  # the user closes the format dialog
     act.action.trigger()
@@ -62,7 +62,7 @@ def test_unwritable_folder_is_a_message_cancel_does_nothing(qtbot, trained, tmp_
 def test_project_without_a_model_greys_the_action_out(qtbot, tmp_path):
     make_train_project(tmp_path / "p", "classification", n=8).close()
     window = shown_main_window(qtbot)
-    assert window.open_project(str(tmp_path / "p"))
+    assert window.projects.open_project(str(tmp_path / "p"))
     assert not window.export_action.action.isEnabled()
     window.export_action.start()  # e.g. reached while a training run had not saved yet
     assert window.last_message[0] == "No trained model"

@@ -36,7 +36,7 @@ def window(qtbot):
 
 @pytest.fixture
 def opened(window, tmp_path):
-    window.create_project(tmp_path / "proj", "classification")
+    window.projects.create_project(tmp_path / "proj", "classification")
     assert window.project is not None
     return window
 
@@ -109,7 +109,7 @@ def test_cancel_a_large_import(opened, tmp_path, qtbot, monkeypatch):
     assert report.windowTitle() == "Import cancelled"
     assert f"Added {n} image" in report.summary.text()
     # the project is consistent and usable afterwards
-    w.close_project()
+    w.projects.close_project()
     with Project.open(tmp_path / "proj") as p:
         assert p.count() == n
 
@@ -141,6 +141,33 @@ def test_drop_on_start_page_offers_a_project_from_class_folders(
     assert p.task == "classification"
     assert p.class_names() == ["cat", "dog"]
     assert p.count() == 4 and p.counts().unlabeled == 0
+
+
+def test_validation_folder_is_a_split_for_the_offer_and_the_import(
+    window, tmp_path, qtbot, monkeypatch
+):
+    """The New-project note and the import agree: validation/ holds the valid split."""
+    from gui.start import page as start_page
+
+    src = tmp_path / "pets"
+    write_images(src / "train" / "cat", 2)
+    write_images(src / "train" / "dog", 2, start=10)
+    write_images(src / "validation" / "cat", 1, start=20)
+    write_images(src / "validation" / "dog", 1, start=30)
+    notes = []
+
+    def accept(dlg):
+        notes.append(dlg.findChild(type(dlg.path_label), "note").text())
+        dlg.location_edit.setText(str(tmp_path / "projects"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(start_page.NewProjectDialog, "exec", accept)
+    with qtbot.waitSignal(window.bridge.finished, timeout=30000):
+        assert drop(window, [src])
+    assert "2 sub-folders" in notes[0] and "cat, dog" in notes[0]
+    p = window.project
+    assert p.class_names() == ["cat", "dog"]
+    assert p.counts().per_split == {"train": 4, "valid": 2}
 
 
 def test_drop_on_start_page_can_be_declined(window, tmp_path, monkeypatch):
@@ -192,7 +219,7 @@ def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
 def test_segmentation_dialog_finds_masks_and_imports(window, tmp_path, qtbot):
     from gui.data.import_dialogs import SegmentationImportDialog
 
-    window.create_project(tmp_path / "seg", "segmentation")
+    window.projects.create_project(tmp_path / "seg", "segmentation")
     write_images(tmp_path / "data" / "images", 2, size=16)
     (tmp_path / "data" / "masks").mkdir()
     for i in range(2):

@@ -91,7 +91,7 @@ def test_number_keys_label_and_undo_redo_restore(page, qtbot, tmp_path):
         "img_002.png": (),
         "img_003.png": (),
     }
-    assert not page.history.can_undo
+    assert not page.state.history.can_undo
     qtbot.keyClick(
         page.browser,
         Qt.Key.Key_Z,

@@ -85,7 +85,7 @@ def test_startup_probe_shows_window_without_torch(tmp_path):
 def test_open_close_and_reopen_recent(window, tmp_path, qtbot):
     proj = make_images_project(tmp_path / "birds", n=3)
     proj.close()
-    assert window.open_project(str(tmp_path / "birds"))
+    assert window.projects.open_project(str(tmp_path / "birds"))
     assert window.stack.currentWidget() is window.tabs
     assert window.tabs.tabText(0) == "Data"
     assert "birds" in window.windowTitle()
@@ -94,7 +94,7 @@ def test_open_close_and_reopen_recent(window, tmp_path, qtbot):
     assert all(a.isEnabled() for a in window.import_actions[:3])
     assert not window.import_actions[3].isEnabled()  # masks only for segmentation
 
-    window.close_project()
+    window.projects.close_project()
     assert window.project is None
     assert window.stack.currentWidget() is window.start_page
     sp = window.start_page
@@ -116,7 +116,7 @@ def test_newer_version_project_shows_clear_message(window, tmp_path):
     meta = json.loads(pj.read_text())
     meta["schema_version"] = 99
     pj.write_text(json.dumps(meta))
-    assert window.open_project(str(tmp_path / "future")) is False
+    assert window.projects.open_project(str(tmp_path / "future")) is False
     title, text = window.last_message
     assert title == "Project from a newer Topdown"
     assert "newer version of Topdown" in text and "Update Topdown" in text
@@ -124,13 +124,13 @@ def test_newer_version_project_shows_clear_message(window, tmp_path):
 
 
 def test_not_a_project_message_names_the_folder(window, tmp_path):
-    assert window.open_project(str(tmp_path)) is False
+    assert window.projects.open_project(str(tmp_path)) is False
     assert str(tmp_path) in window.last_message[1]
 
 
 def test_edit_undo_redo_reach_the_data_page(window, tmp_path):
     make_images_project(tmp_path / "p", n=2).close()
-    window.open_project(str(tmp_path / "p"))
+    window.projects.open_project(str(tmp_path / "p"))
     p = window.project
     first = p.query()[0]
     assert not window.act_undo.isEnabled()

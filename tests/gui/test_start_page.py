@@ -117,12 +117,12 @@ def test_demo_project_opens_from_the_start_page(qtbot, monkeypatch):
     assert "24 images" in w.project_label.text()
 
     # the second request opens the same project instead of generating it again
-    w.close_project()
+    w.projects.close_project()
     qtbot.mouseClick(sp.demo_button, Qt.MouseButton.LeftButton)
     assert w.project is not None and calls == ["classification"]
 
     # the segmentation variant is its own project
-    w.close_project()
+    w.projects.close_project()
     sp.demo_variant.setCurrentIndex(sp.demo_variant.findData("segmentation"))
     qtbot.mouseClick(sp.demo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.project is not None, timeout=30000)

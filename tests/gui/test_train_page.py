@@ -10,7 +10,8 @@ from engine.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from engine.project.demo import create_demo_project
 from engine.project.store import Project
 from gui.bridge import EngineBridge
-from gui.train.page import TrainPage, overfitting
+from gui.train.page import TrainPage
+from gui.train.run_view import overfitting
 
 
 @pytest.fixture
@@ -60,20 +61,20 @@ def test_rising_valid_loss_shows_overfitting_notice(qtbot, page, bridge):
     losses = [(1.0, 0.9), (0.7, 0.8), (0.5, 0.85), (0.3, 0.95)]
     with qtbot.waitSignal(bridge.finished, timeout=10000):
         bridge.submit("train", _synthetic_run, losses)
-    assert page.notice.isVisible()
-    assert "overfitting" in page.notice.text()
-    assert "best model" in page.notice.text()
-    page.plots.flush()
-    assert len(page.plots.raw_curve.getData()[0]) == 8  # one point per batch
-    assert len(page.plots.valid_curve.getData()[0]) == 4  # one point per epoch
-    assert page.table.rowCount() == 4
+    assert page.run.notice.isVisible()
+    assert "overfitting" in page.run.notice.text()
+    assert "best model" in page.run.notice.text()
+    page.run.plots.flush()
+    assert len(page.run.plots.raw_curve.getData()[0]) == 8  # one point per batch
+    assert len(page.run.plots.valid_curve.getData()[0]) == 4  # one point per epoch
+    assert page.run.table.rowCount() == 4
 
 
 def test_falling_losses_show_no_notice(qtbot, page, bridge):
     losses = [(1.0, 0.9), (0.7, 0.8), (0.5, 0.6)]
     with qtbot.waitSignal(bridge.finished, timeout=10000):
         bridge.submit("train", _synthetic_run, losses)
-    assert not page.notice.isVisible()
+    assert not page.run.notice.isVisible()
 
 
 def test_offline_without_weights_explains_and_starts_nothing(qtbot, page, bridge, project):
@@ -130,15 +131,15 @@ def test_click_train_runs_and_plots_every_batch_and_epoch(qtbot, page, bridge, p
         pass
     fit = done.args[1]
     assert isinstance(fit, FitEnd) and fit.epochs_done == 2 and not fit.cancelled
-    steps = page._fit.steps_per_epoch
-    page.plots.flush()
-    assert len(page.plots.raw_curve.getData()[0]) == 2 * steps  # one point per batch
-    assert len(page.plots.smooth_curve.getData()[0]) == 2 * steps
-    assert len(page.plots.lr_curve.getData()[0]) == 2 * steps
-    assert len(page.plots.valid_curve.getData()[0]) == 2  # one point per epoch
-    assert all(len(c.getData()[0]) == 2 for c in page.plots.metric_curves.values())
-    assert page.table.rowCount() == 2
-    assert "Done" in page.status.text() and "best.pt" in page.status.text()
+    steps = page.run.fit.steps_per_epoch
+    page.run.plots.flush()
+    assert len(page.run.plots.raw_curve.getData()[0]) == 2 * steps  # one point per batch
+    assert len(page.run.plots.smooth_curve.getData()[0]) == 2 * steps
+    assert len(page.run.plots.lr_curve.getData()[0]) == 2 * steps
+    assert len(page.run.plots.valid_curve.getData()[0]) == 2  # one point per epoch
+    assert all(len(c.getData()[0]) == 2 for c in page.run.plots.metric_curves.values())
+    assert page.run.table.rowCount() == 2
+    assert "Done" in page.run.status.text() and "best.pt" in page.run.status.text()
     assert page.settings.train_button.isEnabled()
     saved = project.load_settings()
     assert saved["image_size"] == 32 and saved["leave_one_core"] is True
@@ -148,13 +149,13 @@ def test_lr_finder_shows_curve_and_suggestion(qtbot, page, bridge):
     _tiny_settings(page)
     with qtbot.waitSignal(bridge.finished, timeout=120000):
         qtbot.mouseClick(page.settings.find_button, Qt.MouseButton.LeftButton)
-    assert page.lr_box.isVisible()
-    xs, ys = page.lr_plot.curve.getData()
+    assert page.run.lr_box.isVisible()
+    xs, ys = page.run.lr_plot.curve.getData()
     assert len(xs) > 5
-    assert page.lr_plot.marker.isVisible()
-    suggestion = page.lr_plot.suggestion
+    assert page.run.lr_plot.marker.isVisible()
+    suggestion = page.run.lr_plot.suggestion
     assert suggestion and 1e-7 < suggestion < 10
-    qtbot.mouseClick(page.use_lr_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.run.use_lr_button, Qt.MouseButton.LeftButton)
     assert page.settings.config().lr == pytest.approx(float(f"{suggestion:.3g}"))
 
 
@@ -162,11 +163,13 @@ def test_stop_keeps_last_checkpoint(qtbot, page, bridge, project):
     _tiny_settings(page)
     page.settings.epochs.setValue(20)
     qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.plots is not None and page.plots.n_batches > 0, timeout=60000)
+    qtbot.waitUntil(
+        lambda: page.run.plots is not None and page.run.plots.n_batches > 0, timeout=60000
+    )
     with qtbot.waitSignal(bridge.finished, timeout=60000) as done:
-        qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(page.run.stop_button, Qt.MouseButton.LeftButton)
     assert done.args[1].cancelled
-    assert "Stopped" in page.status.text()
+    assert "Stopped" in page.run.status.text()
     assert (project.path / "models" / "last.pt").is_file()
 
 
@@ -178,14 +181,14 @@ def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    window.open_project(str(folder))
+    window.projects.open_project(str(folder))
     page = next(p for p in window.pages if isinstance(p, TrainPage))
     window.tabs.setCurrentWidget(page)
     qtbot.waitUntil(lambda: page.settings.arch.count() > 1, timeout=60000)
     _tiny_settings(page)
     page.settings.epochs.setValue(20)
     qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.plots.n_batches > 0, timeout=60000)
+    qtbot.waitUntil(lambda: page.run.plots.n_batches > 0, timeout=60000)
     asked = []
     monkeypatch.setattr(window, "ask", lambda *a: asked.append(a) or True)
     window.close()

@@ -1,8 +1,7 @@
 """Prediction jobs run on the bridge's worker thread (no widgets here, plain values out).
 
-The loaded
-`engine.predict.predictor.Predictor` is kept in a dict the page owns, so the model is read
-from disk once, not per drop. A bad file becomes an entry with its reason; the rest go on.
+The loaded `engine.predict.predictor.Predictor` is kept in a dict the page owns, so the model is
+read from disk once, not per drop. A bad file becomes an entry with its reason; the rest go on.
 """
 
 from __future__ import annotations

@@ -1,0 +1,45 @@
+"""The names jobs are submitted to the bridge under, with what the status bar says while each
+runs. Consumers connect to one name through `EngineBridge.job(name)` instead of filtering."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobName(StrEnum):
+    """One kind of engine job. A str, so a plain "train" compares and hashes the same."""
+
+    TRAIN = "train"
+    LR_FIND = "lr_find"
+    PREDICT = "predict"
+    PREDICT_FOLDER = "predict_folder"
+    IMPORT = "import"
+    DEMO = "demo"
+    EXPORT = "export"
+
+    @property
+    def text(self) -> str:
+        """What the status bar says while this job runs."""
+        return _TEXTS[self]
+
+
+_TEXTS = {
+    JobName.TRAIN: "Training…",
+    JobName.LR_FIND: "Finding a learning rate…",
+    JobName.PREDICT: "Predicting…",
+    JobName.PREDICT_FOLDER: "Predicting a folder…",
+    JobName.IMPORT: "Importing images…",
+    JobName.DEMO: "Making the demo project…",
+    JobName.EXPORT: "Exporting the model…",
+}
+
+TRAINING_JOBS = frozenset({JobName.TRAIN, JobName.LR_FIND})
+PREDICTION_JOBS = frozenset({JobName.PREDICT, JobName.PREDICT_FOLDER})
+
+
+def job_text(name: str) -> str:
+    """The status-bar text while job `name` runs (any name: tests and tools submit their own)."""
+    try:
+        return JobName(name).text
+    except ValueError:
+        return f"Working: {name}…"
