@@ -12,7 +12,7 @@ from PIL import Image
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QDialog
 
-from tests.gui.helpers import drop_files, send_drag, shown_main_window
+from tests.support.qt import drop_files, send_drag, shown_main_window
 
 BUTTONS = Qt.MouseButton.LeftButton
 

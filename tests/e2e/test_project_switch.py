@@ -12,7 +12,8 @@ from gui.jobs.names import JobName
 from gui.predict.page import READY as PREDICT_READY
 from gui.train.page import READY as TRAIN_READY
 from gui.train.run_view import NOT_STARTED
-from tests.gui.helpers import make_train_project, shown_main_window
+from tests.support.projects import make_project as make_train_project
+from tests.support.qt import shown_main_window
 
 BUTTON = Qt.MouseButton.LeftButton
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from gui.data.image_model import ImageListModel, ids_from_mime
-from tests.gui.conftest import make_project
+from tests.support.projects import make_labeled_project
 
 
 def test_model_passes_qtmodeltester(qtmodeltester, tmp_path):
-    p = make_project(tmp_path / "p", n=5, labels=[["cat"], ["dog"], None, ["cat"], None])
+    p = make_labeled_project(tmp_path / "p", n=5, labels=[["cat"], ["dog"], None, ["cat"], None])
     model = ImageListModel()
     model.set_project(p)
     model.set_ids(p.query())
@@ -21,7 +21,7 @@ def test_model_passes_qtmodeltester(qtmodeltester, tmp_path):
 
 
 def test_update_ids_removes_and_inserts_rows_without_reset(qtbot, tmp_path):
-    p = make_project(tmp_path / "p", n=6)
+    p = make_labeled_project(tmp_path / "p", n=6)
     model = ImageListModel()
     model.set_project(p)
     ids = p.query()
@@ -40,7 +40,7 @@ def test_update_ids_removes_and_inserts_rows_without_reset(qtbot, tmp_path):
 
 
 def test_mime_data_carries_the_selected_ids(tmp_path):
-    p = make_project(tmp_path / "p", n=4)
+    p = make_labeled_project(tmp_path / "p", n=4)
     model = ImageListModel()
     model.set_project(p)
     ids = p.query()
@@ -53,7 +53,7 @@ def test_mime_data_carries_the_selected_ids(tmp_path):
 def test_filters_give_the_right_rows(page, qtbot, tmp_path):
     labels = [["cat"], ["dog"], None, ["cat"], None, ["dog"]]
     splits = ["train", "valid", "train", "valid", "test", "train"]
-    p = make_project(tmp_path / "p", n=6, labels=labels, splits=splits)
+    p = make_labeled_project(tmp_path / "p", n=6, labels=labels, splits=splits)
     page.set_project(p)
     f = page.filters
     names = lambda: [page.model.index(r).data() for r in range(page.model.rowCount())]  # noqa: E731
@@ -79,7 +79,7 @@ def test_filters_give_the_right_rows(page, qtbot, tmp_path):
 
 
 def test_thumbnails_load_off_thread_and_bad_files_say_so(page, qtbot, tmp_path):
-    p = make_project(tmp_path / "p", n=3, bad=["broken.jpg"])
+    p = make_labeled_project(tmp_path / "p", n=3, bad=["broken.jpg"])
     page.set_project(p)
     model = page.model
     bad_row = model.rowCount() - 1

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
 from gui.data.class_panel import COUNT, NAME, UNLABELED
-from tests.gui.conftest import make_project, make_seg_project
+from tests.support.projects import make_labeled_project, make_seg_project
 
 
 def rows(panel) -> dict[str, int | None]:
@@ -20,14 +20,14 @@ def item_of(panel, name):
 
 
 def test_counts_and_key_hints(page, tmp_path):
-    p = make_project(tmp_path / "p", n=5, labels=[["cat"], ["cat"], ["dog"], None, None])
+    p = make_labeled_project(tmp_path / "p", n=5, labels=[["cat"], ["cat"], ["dog"], None, None])
     page.set_project(p)
     assert rows(page.panel) == {"cat": 2, "dog": 1, UNLABELED: 2}
     assert item_of(page.panel, "dog").data(Qt.ItemDataRole.UserRole + 3) == "2"
 
 
 def test_create_and_rename_in_place(page, qtbot, tmp_path, monkeypatch):
-    p = make_project(tmp_path / "p", n=3, labels=[["cat"], None, None])
+    p = make_labeled_project(tmp_path / "p", n=3, labels=[["cat"], None, None])
     page.set_project(p)
     monkeypatch.setattr(page.panel, "ask_text", lambda *a, **k: "bird")
     page.panel.add_button.click()
@@ -53,7 +53,7 @@ def test_create_and_rename_in_place(page, qtbot, tmp_path, monkeypatch):
 
 
 def test_recolour(page, tmp_path, monkeypatch):
-    p = make_project(tmp_path / "p", n=2)
+    p = make_labeled_project(tmp_path / "p", n=2)
     page.set_project(p)
     monkeypatch.setattr(page.panel, "ask_color", lambda initial: "#123456")
     page.panel.recolor_ui("dog")
@@ -62,7 +62,7 @@ def test_recolour(page, tmp_path, monkeypatch):
 
 
 def test_merge_selected_classes(page, tmp_path, monkeypatch):
-    p = make_project(
+    p = make_labeled_project(
         tmp_path / "p",
         n=4,
         classes=("cat", "dog", "kitty"),
@@ -80,7 +80,7 @@ def test_merge_selected_classes(page, tmp_path, monkeypatch):
 
 
 def test_delete_asks_and_leaves_images_unlabeled(page, tmp_path, monkeypatch):
-    p = make_project(tmp_path / "p", n=3, labels=[["cat"], ["dog"], ["dog"]])
+    p = make_labeled_project(tmp_path / "p", n=3, labels=[["cat"], ["dog"], ["dog"]])
     page.set_project(p)
     panel = page.panel
     item_of(panel, "dog").setSelected(True)

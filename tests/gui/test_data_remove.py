@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from engine.imaging import file_sha1
 from engine.imports.api import import_folder
 from engine.project.store import Project
-from tests.gui.helpers import shown_main_window
 from tests.gui.test_labeling import select_rows
+from tests.support.qt import shown_main_window
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

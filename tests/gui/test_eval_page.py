@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from engine.project.store import Project
 from engine.training.evaluation import load_evaluation
 from gui.evaluate.page import EvaluatePage
-from tests.gui.helpers import make_train_project, train_tiny_projects
+from tests.support.projects import make_project as make_train_project
+from tests.support.projects import train_tiny_projects
 
 
 @pytest.fixture(scope="module")

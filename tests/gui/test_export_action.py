@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from tests.gui.helpers import make_train_project, shown_main_window, train_tiny_projects
+from tests.support.projects import make_project as make_train_project
+from tests.support.projects import train_tiny_projects
+from tests.support.qt import shown_main_window
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QDialog
 
 from engine.project.store import Project
-from tests.gui.helpers import drag_enter, shown_main_window
-from tests.gui.helpers import drop_files as drop
+from tests.support.qt import drag_enter, shown_main_window
+from tests.support.qt import drop_files as drop
 
 
 def write_images(folder: Path, n: int, size: int = 16, start: int = 0) -> list[Path]:

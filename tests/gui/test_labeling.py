@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QMimeData, Qt
 
-from tests.gui.conftest import make_project
-from tests.gui.helpers import drag_and_drop
+from tests.support.projects import make_labeled_project
+from tests.support.qt import drag_and_drop
 
 SEL = QItemSelectionModel.SelectionFlag
 
@@ -34,7 +34,7 @@ def drop_on_class(panel, name: str, mime: QMimeData) -> QEvent:
 
 
 def test_dragging_selected_thumbnails_onto_a_class_labels_them(page, qtbot, tmp_path):
-    p = make_project(tmp_path / "p", n=5)
+    p = make_labeled_project(tmp_path / "p", n=5)
     page.set_project(p)
     select_rows(page, [1, 3])
     indexes = page.browser.selectionModel().selectedIndexes()
@@ -64,7 +64,7 @@ def test_dragging_selected_thumbnails_onto_a_class_labels_them(page, qtbot, tmp_
 
 
 def test_number_keys_label_and_undo_redo_restore(page, qtbot, tmp_path):
-    p = make_project(tmp_path / "p", n=4, labels=[["dog"], None, None, None])
+    p = make_labeled_project(tmp_path / "p", n=4, labels=[["dog"], None, None, None])
     page.set_project(p)
     page.browser.setFocus()
     select_rows(page, [0, 1])
@@ -106,7 +106,7 @@ def test_number_keys_label_and_undo_redo_restore(page, qtbot, tmp_path):
 
 
 def test_labelling_in_the_unlabeled_filter_moves_on_to_the_next_image(page, qtbot, tmp_path):
-    p = make_project(tmp_path / "p", n=4)
+    p = make_labeled_project(tmp_path / "p", n=4)
     page.set_project(p)
     page.filters.label.setCurrentIndex(page.filters.label.findText("Unlabeled"))
     page.browser.setFocus()
@@ -124,7 +124,7 @@ def test_labelling_in_the_unlabeled_filter_moves_on_to_the_next_image(page, qtbo
 
 
 def test_multilabel_keys_and_drops_toggle(page, tmp_path):
-    p = make_project(
+    p = make_labeled_project(
         tmp_path / "p",
         task="multilabel",
         n=3,
@@ -144,7 +144,7 @@ def test_multilabel_keys_and_drops_toggle(page, tmp_path):
 
 
 def test_regression_values_and_splits(page, qtbot, tmp_path):
-    p = make_project(tmp_path / "p", task="regression", n=3, values=[1.5, None, None])
+    p = make_labeled_project(tmp_path / "p", task="regression", n=3, values=[1.5, None, None])
     page.set_project(p)
     select_rows(page, [1, 2])
     box = page.panel.values._boxes[0]
@@ -169,7 +169,7 @@ def test_regression_values_and_splits(page, qtbot, tmp_path):
 
 def test_resplit_is_seeded_and_stratified(page, tmp_path):
     labels = [["cat"]] * 10 + [["dog"]] * 10
-    p = make_project(tmp_path / "p", n=20, labels=labels)
+    p = make_labeled_project(tmp_path / "p", n=20, labels=labels)
     page.set_project(p)
     page.resplit_with(0.2, 0.0, 7)
     first = [r.split for r in p.images()]
@@ -180,7 +180,7 @@ def test_resplit_is_seeded_and_stratified(page, tmp_path):
 
 
 def test_context_menu_offers_labels_and_split_moves(page, tmp_path):
-    p = make_project(tmp_path / "p", n=2)
+    p = make_labeled_project(tmp_path / "p", n=2)
     page.set_project(p)
     select_rows(page, [0])
     menu = page.build_context_menu()

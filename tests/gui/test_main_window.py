@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from engine.project.store import NewImage, Project
-from tests.gui.helpers import shown_main_window
+from tests.support.qt import shown_main_window
 
 ROOT = Path(__file__).resolve().parents[2]
 

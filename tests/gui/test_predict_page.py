@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt
 
 from gui.common.overlay import hex_to_rgb
 from gui.predict.page import PredictPage
-from tests.gui.helpers import drop_files, train_tiny_projects
+from tests.support.projects import train_tiny_projects
+from tests.support.qt import drop_files
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtWidgets import QDialog
 
-from tests.gui.helpers import drop_files, shown_main_window
+from tests.support.qt import drop_files, shown_main_window
 
 
 def write_camvid(root: Path) -> None:

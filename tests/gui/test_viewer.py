@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from gui.common.overlay import mask_to_rgba, to_qimage
-from tests.gui.conftest import make_project, make_seg_project
+from tests.support.projects import make_labeled_project, make_seg_project
 
 
 def pixel(img, x: int, y: int) -> tuple[int, int, int]:
@@ -34,7 +34,6 @@ def test_overlay_pixels_carry_the_class_colour(page, qtbot, tmp_path):
     assert v.isVisible() and v.record.name == "scene.png"
     v.actual_size()
     v.set_opacity(1.0)
-    qtbot.wait(20)
     img = v.rendered_image()
 
     # map image pixels to viewport pixels through the view's transform
@@ -47,13 +46,11 @@ def test_overlay_pixels_carry_the_class_colour(page, qtbot, tmp_path):
     assert at(30, 30) == (128, 128, 128)  # background: not tinted, the grey image shows
     assert at(5, 38) == (128, 128, 128)  # unlabeled stripe: the image shows through
     v.set_opacity(0.5)
-    qtbot.wait(20)
     r, g, b = pixel(v.rendered_image(), *v.view.mapFromScene(5.5, 20.5).toTuple())
     assert 180 <= r <= 200 and 55 <= g <= 75 and 55 <= b <= 75  # half red over grey
     assert "road" in v.legend.text() and "car" in v.legend.text()
     assert "#ff0000" in v.legend.text()
     v.set_opacity(0.0)
-    qtbot.wait(20)
     assert pixel(v.rendered_image(), *v.view.mapFromScene(5.5, 20.5).toTuple()) == (128, 128, 128)
 
 
@@ -65,17 +62,15 @@ def test_recolouring_a_class_recolours_the_open_overlay(page, qtbot, tmp_path):
     v.actual_size()
     v.set_opacity(1.0)
     page.panel.recolor_class("road", "#00ff00")
-    qtbot.wait(20)
     assert pixel(v.rendered_image(), *v.view.mapFromScene(5.5, 20.5).toTuple()) == (0, 255, 0)
 
 
 def test_zoom_fit_and_wheel(page, qtbot, tmp_path):
-    p = make_project(tmp_path / "p", n=2, size=64)
+    p = make_labeled_project(tmp_path / "p", n=2, size=64)
     page.set_project(p)
     page.open_viewer(page.model.index(1))
     v = page.viewer
     assert not v.opacity.isVisible()  # no mask: no overlay controls
-    qtbot.wait(20)
     fit = v.view.zoom
     assert fit > 1.5  # a 64 px image is enlarged to fill the panel
     v.actual_size()
@@ -104,7 +99,7 @@ def test_zoom_fit_and_wheel(page, qtbot, tmp_path):
 
 
 def test_unreadable_image_says_why(page, tmp_path):
-    p = make_project(tmp_path / "p", n=1, bad=["broken.jpg"])
+    p = make_labeled_project(tmp_path / "p", n=1, bad=["broken.jpg"])
     page.set_project(p)
     page.open_viewer(page.model.index(1))
     assert "Cannot read this image" in page.viewer.info.text()

@@ -13,13 +13,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from imagegen import write_bad, write_big, write_class_folders, write_image, write_odd_good
 from PIL import Image
 
 import engine.imaging
 from engine.imaging import file_sha1
 from engine.imports.api import import_csv, import_folder, import_segmentation
 from engine.project.store import Project
+from tests.support.images import (
+    write_bad,
+    write_big,
+    write_class_folders,
+    write_image,
+    write_odd_good,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 

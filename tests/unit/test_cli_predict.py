@@ -9,7 +9,7 @@ from PIL import Image
 
 import main
 from engine.imaging import load_mask
-from tests.fakeweights import save_tiny_model
+from tests.support.weights import save_tiny_model
 
 
 def _images(folder, n, size=(40, 30)):

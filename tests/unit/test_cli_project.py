@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imagegen import write_bad, write_class_folders, write_image
-
 from engine.cli.main import run
 from engine.project.store import Project
+from tests.support.images import write_bad, write_class_folders, write_image
 
 ROOT = Path(__file__).resolve().parents[2]
 

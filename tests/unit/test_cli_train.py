@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from engine.cli.main import run
-from tests.unit.trainproj import make_project
+from tests.support.projects import make_project
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--arch", "mobilenet_v3_small", "--weights", "none", "--epochs", "1",

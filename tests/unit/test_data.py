@@ -9,7 +9,7 @@ import torch
 import engine.training.data as data
 from engine.training.augment import BatchPrep, rotate_batch
 from engine.training.data import ImageDataset, collate, make_loader, prepare_data
-from tests.unit.trainproj import make_project, tiny_config
+from tests.support.projects import make_project, tiny_config
 
 
 def test_prepare_data_uses_train_and_valid_only(tmp_path):

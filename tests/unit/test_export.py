@@ -19,8 +19,8 @@ from engine.export import ExportError, export_model
 from engine.export import backends as export_backends
 from engine.predict.predictor import Predictor
 from engine.project.store import Project
-from tests.fakeweights import save_tiny_model
-from tests.unit.trainproj import make_project, tiny_config
+from tests.support.projects import make_project, tiny_config
+from tests.support.weights import save_tiny_model
 
 TASKS = ("classification", "multilabel", "regression", "segmentation")
 ARCH = {"segmentation": "unet_resnet18"}

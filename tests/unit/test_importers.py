@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from imagegen import write_class_folders, write_image
 from PIL import Image
 
 from engine.control import Cancelled, RunControl
@@ -17,6 +16,7 @@ from engine.imports.api import (
     import_segmentation,
 )
 from engine.project.store import Project, ProjectError
+from tests.support.images import write_class_folders, write_image
 
 
 def _proj(tmp_path, task="classification", name="proj"):

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.models.registry import ARCHITECTURES, architectures_for, build_model, default_arch
-from tests.fakeweights import install_fake_weights, pretrained_state
+from tests.support.weights import install_fake_weights, pretrained_state
 
 
 def test_registry_lists_archs_per_task():

@@ -12,7 +12,7 @@ from engine.control import Cancelled, RunControl
 from engine.events import Skipped
 from engine.imaging import BadImage, load_mask
 from engine.predict.predictor import ModelFileError, Predictor, save_mask_png
-from tests.fakeweights import save_tiny_model
+from tests.support.weights import save_tiny_model
 
 CLASSES = ("cat", "dog", "fox")
 

@@ -8,12 +8,12 @@ import sqlite3
 import threading
 
 import pytest
-from imagegen import write_exif_rotated, write_image
 from PIL import Image
 
 from engine.imaging import BadImage, file_sha1
 from engine.project.store import NewerVersionError, NewImage, Project, ProjectError
 from engine.project.thumbnails import clear_thumbnails, thumbnail
+from tests.support.images import write_exif_rotated, write_image
 
 
 def _add(p: Project, path, labels=()):

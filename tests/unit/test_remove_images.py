@@ -8,7 +8,6 @@ import os
 import time
 
 import pytest
-from imagegen import write_class_folders, write_seg_folder
 
 from engine.imaging import file_sha1
 from engine.imports.api import import_folder, import_paths
@@ -16,6 +15,7 @@ from engine.project.history import History
 from engine.project.removal import TRASH_DIR
 from engine.project.store import Project, ProjectError
 from engine.project.thumbnails import thumbnail
+from tests.support.images import write_class_folders, write_seg_folder
 
 
 def _files(p: Project) -> set[str]:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from imagegen import write_image, write_seg_folder
 from PIL import Image
 
 from engine.cli.main import run
 from engine.imaging import file_sha1, load_mask
 from engine.imports.api import detect_segmentation, import_folder, import_paths
 from engine.project.store import Project, ProjectError
+from tests.support.images import write_image, write_seg_folder
 
 
 def camvid(root: Path) -> dict:
@@ -215,7 +215,7 @@ def test_a_segmentation_dataset_into_a_classification_project_is_refused(tmp_pat
 
 
 def test_class_folders_are_not_taken_for_a_segmentation_layout(tmp_path):
-    from imagegen import write_class_folders
+    from tests.support.images import write_class_folders
 
     write_class_folders(tmp_path / "pets", ("cat", "cat_masks"), per_class=2)
     assert detect_segmentation([tmp_path / "pets"]) is None  # different file names: no pairs

@@ -7,13 +7,13 @@ import sqlite3
 
 import numpy as np
 import pytest
-from imagegen import write_image
 from PIL import Image
 
 from engine.imaging import load_mask, mask_values
 from engine.imports.api import import_segmentation
 from engine.project.demo import SHAPES, create_demo_project
 from engine.project.store import MASK_LABELS_KEY, Project, ProjectError
+from tests.support.images import write_image
 
 
 def _seg_folder(tmp_path):

@@ -13,7 +13,7 @@ from engine.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from engine.training import train as train_mod
 from engine.training.evaluation import load_evaluation
 from engine.training.train import lr_find, train
-from tests.unit.trainproj import Recorder, make_project, tiny_config
+from tests.support.projects import Recorder, make_project, tiny_config
 
 EXPECTED = {
     "classification": {"error_rate", "accuracy"},
@@ -147,7 +147,7 @@ def test_auto_lr_runs_the_finder_first(tmp_path, monkeypatch):
 
 
 def test_pretrained_weights_load_through_the_real_path(tmp_path):
-    from tests.fakeweights import install_fake_weights
+    from tests.support.weights import install_fake_weights
 
     install_fake_weights("mobilenet_v3_small")
     project = make_project(tmp_path / "p", "classification", n=24)

@@ -17,7 +17,7 @@ from engine.models.weights import WeightsUnavailable
 from engine.training.data import TrainingError
 from engine.training.learner import Learner
 from engine.training.train import train
-from tests.unit.trainproj import Recorder, make_project, tiny_config
+from tests.support.projects import Recorder, make_project, tiny_config
 
 ARCH = "mobilenet_v3_small"
 

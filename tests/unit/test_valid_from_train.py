@@ -4,12 +4,11 @@ validation set instead of stopping with "The validation set has no labeled image
 
 from __future__ import annotations
 
-from imagegen import write_class_folders, write_image, write_seg_folder
-
 from engine.config import TrainConfig
 from engine.imports.api import import_folder, import_paths
 from engine.project.store import Project
 from engine.training.data import prepare_data
+from tests.support.images import write_class_folders, write_image, write_seg_folder
 
 
 def _valid_names(p: Project) -> set[str]:

@@ -5,7 +5,6 @@ them. (The training code already treats 255 as ignore_index; this checks the who
 from __future__ import annotations
 
 import torch
-from imagegen import write_seg_folder
 
 from engine.config import TrainConfig
 from engine.imports.api import import_folder
@@ -13,6 +12,7 @@ from engine.project.store import IGNORE_INDEX, Project
 from engine.training.augment import BatchPrep
 from engine.training.data import ImageDataset, collate, prepare_data
 from engine.training.metrics import Metrics, make_loss, per_item_loss
+from tests.support.images import write_seg_folder
 
 
 def _project(tmp_path):

@@ -14,7 +14,7 @@ import torch
 from engine.events import DownloadProgress
 from engine.models import weights as W
 from engine.models.registry import ARCHITECTURES, build_model
-from tests.fakeweights import install_fake_weights, pretrained_state
+from tests.support.weights import install_fake_weights, pretrained_state
 
 URL18 = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 

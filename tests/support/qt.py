@@ -1,25 +1,13 @@
-"""Shared test helpers: real drag-and-drop event sequences, and tiny trained projects
-(`make_train_project`, `tiny_config` re-exported from tests/unit/trainproj.py).
-
-Import as `from tests.gui.helpers import ...` (tests/conftest.py puts the repo root on sys.path),
-from tests/gui and tests/e2e alike.
-"""
+"""Qt test helpers: real drag-and-drop event sequences and a shown main window."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
-
-_UNIT = str(Path(__file__).resolve().parents[1] / "unit")
-if _UNIT not in sys.path:
-    sys.path.insert(0, _UNIT)
-from trainproj import make_project as make_train_project  # noqa: E402  (tests/unit/trainproj.py)
-from trainproj import tiny_config  # noqa: E402
 
 COPY = Qt.DropAction.CopyAction
 BUTTONS = Qt.MouseButton.LeftButton
@@ -75,25 +63,6 @@ def drop_files(window: QWidget, paths: Iterable[str | Path], target: QWidget | N
 
 
 # ---------------------------------------------------------------------- trained projects
-ARCH = {
-    "classification": "resnet18",
-    "segmentation": "lraspp_mobilenet_v3_large",
-    "regression": "resnet18",
-}
-
-
-def train_tiny_projects(root: Path, sizes: Mapping[str, int]) -> dict[str, Path]:
-    """One tiny trained project per task in `sizes` (task -> number of images) under `root`,
-    made by tests/unit/trainproj.py; returns task -> project folder (the projects are closed)."""
-    from engine.training.train import train
-
-    out = {}
-    for task, n in sizes.items():
-        p = make_train_project(root / task, task, n=n)
-        train(p, tiny_config(arch=ARCH[task], batch_size=4, freeze_epochs=0))
-        p.close()
-        out[task] = root / task
-    return out
 
 
 # ---------------------------------------------------------------------- the main window
