@@ -9,7 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-SUBCOMMAND_MODULES = ("engine.cli.project", "engine.cli.train", "engine.cli.predict")
+SUBCOMMAND_MODULES = (
+    "engine.cli.project",
+    "engine.cli.train",
+    "engine.cli.predict",
+    "engine.cli.selftest",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
