@@ -69,12 +69,18 @@ def main(argv: list[str] | None = None) -> int:
             env = {"HOME": tmp, "PATH": "/usr/bin:/bin"}
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         env["TOPDOWN_CONFIG_DIR"] = tmp
+        # with --bundle, `python main.py` from this tree runs in turn: the reference under the
+        # same load (this machine's load varies more than the bundle's overhead)
+        src_env = dict(os.environ, QT_QPA_PLATFORM=env["QT_QPA_PLATFORM"])
+        src_env.update(TOPDOWN_CONFIG_DIR=tmp, PYTHONPATH=str(ROOT))
         one_run(env, bundle)  # warm the file cache; not counted
-        times, torch_seen = [], False
+        times, ref_times, torch_seen = [], [], False
         for _ in range(args.runs):
             t, torch_loaded = one_run(env, bundle)
             times.append(t)
             torch_seen |= torch_loaded
+            if bundle:
+                ref_times.append(one_run(src_env)[0])
         floor = statistics.median(python_floor(env, bundle) for _ in range(3))
     result = {
         "window_shown_s": round(statistics.median(times), 3),
@@ -83,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "target_s": BUNDLE_TARGET_S if bundle else TARGET_S,
         "bundle": bundle,
+        "source_window_shown_s": round(statistics.median(ref_times), 3) if bundle else None,
+        "bundle_vs_source": (
+            round(statistics.median(times) / statistics.median(ref_times), 2) if bundle else None
+        ),
         ("bundle_cli_version_s" if bundle else "python_bare_start_s"): round(floor, 3),
         "torch_imported_before_window": torch_seen,
         "platform": env["QT_QPA_PLATFORM"],

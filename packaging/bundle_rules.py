@@ -38,6 +38,12 @@ EXCLUDED_MODULES = [
     "docker",
     "flask",
     "cuda",  # cuda-python bindings (torch uses them only for optional tooling)
+    # Only torch.utils.cpp_extension imports setuptools (building C++ extensions, which needs a
+    # compiler and the headers cut below); PyInstaller's setuptools runtime hook would import it
+    # at every start (~0.25 s here). ONNX export and TorchScript work without it.
+    "setuptools",
+    "pkg_resources",
+    "_distutils_hack",
 ]
 
 # Paths (inside the bundle's _internal folder, '/' separators) that are never loaded.
