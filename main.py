@@ -6,10 +6,11 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-CLI_COMMANDS = {"new", "info", "train", "predict", "demo", "export"}
+CLI_COMMANDS = {"new", "info", "train", "predict", "demo", "export", "self-test"}
 
 
 def cli_main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # the frozen topdown-cli enters here, not through main()
     from engine.cli.main import run
 
     return run(sys.argv[1:] if argv is None else argv)
@@ -20,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and (argv[0] in CLI_COMMANDS or argv[0] in ("-h", "--help", "--version")):
         return cli_main(argv)
+    if argv and argv[0] == "--self-test":  # the GUI's smoke test: engine steps + the window
+        from gui.selftest import run_self_test
+
+        return run_self_test(argv[1:])
     from gui.app import run_gui
 
     return run_gui(argv)
