@@ -43,7 +43,7 @@ def window_step(work: Path, result: dict) -> dict:
         window.show()
         if not _process_until(app, lambda: window.windowHandle().isExposed(), 10):
             raise RuntimeError("the main window was not shown within 10 s")
-        if not window.open_project(str(work / "demo")):
+        if not window.projects.open_project(str(work / "demo")):
             raise RuntimeError(f"the window could not open the demo project: {window.last_message}")
         _process_until(app, lambda: False, 0.3)  # let the pages draw
         title = window.windowTitle()
