@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from engine.errors import NewerVersionError, ProjectError
 from engine.project import db as project_db
 from engine.project import queries as project_queries
 from engine.project.records import (  # re-exported: engine.project.store is the public import path
@@ -44,9 +45,7 @@ from engine.project.records import (  # re-exported: engine.project.store is the
     ClassInfo,
     Counts,
     ImageRecord,
-    NewerVersionError,
     NewImage,
-    ProjectError,
     atomic_write_text,
     default_color,
 )
