@@ -1,12 +1,12 @@
 """Topdown start-up: `python main.py` opens the app; `python main.py COMMAND ...` runs the
-command line (new, info, train, predict) without loading Qt."""
+command line (new, info, demo, train, use-run, predict) without loading Qt."""
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
 
-CLI_COMMANDS = {"new", "info", "train", "predict", "demo"}
+CLI_COMMANDS = {"new", "info", "train", "use-run", "predict", "demo"}
 
 
 def cli_main(argv: list[str] | None = None) -> int:

@@ -330,9 +330,10 @@ class Project:
             ).fetchone()
         return row[0] if row else None
 
-    def known_sha1s(self) -> set[str]:
+    def images_by_sha1(self) -> dict[str, str]:
+        """Content hash -> name of an image with that content (what an import checks against)."""
         with self._lock:
-            return {r[0] for r in self._db.execute("SELECT sha1 FROM images")}
+            return dict(self._db.execute("SELECT sha1, name FROM images").fetchall())
 
     def image(self, image_id: int) -> ImageRecord:
         recs = self.images([image_id])

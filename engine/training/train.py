@@ -27,7 +27,6 @@ from engine.training import runs
 from engine.training.callbacks import run_callbacks
 from engine.training.fit import FitState, fit_epochs, restore_optimizer, resume_state
 from engine.training.learner import emit
-from engine.training.lr_find import run_lr_find
 from engine.training.metrics import METRIC_NAMES
 from engine.training.setup import Run, build_run
 
@@ -36,6 +35,8 @@ LR_FIND_ITERS = 100  # steps of the LR sweep run when config.lr is None
 
 
 def _find(run: Run, freeze: bool, num_it: int) -> LRFinderResult:
+    from engine.training.lr_find import run_lr_find
+
     if freeze:
         run.bundle.freeze_body()
     else:

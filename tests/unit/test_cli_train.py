@@ -66,3 +66,16 @@ def test_main_py_train_resume_without_run_exits_1(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 1
     assert "no interrupted run to resume" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_main_py_hands_every_subcommand_to_the_cli():
+    import argparse
+    import importlib.util
+
+    from engine.cli.main import build_parser
+
+    spec = importlib.util.spec_from_file_location("topdown_main", ROOT / "main.py")
+    main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main)
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == main.CLI_COMMANDS
