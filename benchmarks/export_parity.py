@@ -40,8 +40,9 @@ EXPORTS = {  # label -> (format, onnx exporter)
 
 
 def trained_project(folder: Path, task: str, arch: str, size: int, n: int) -> Path:
-    from engine.training.train import train
     from tests.unit.trainproj import make_project, tiny_config
+
+    from engine.training.train import train
 
     project = make_project(folder, task, n=n, size=size)
     train(project, tiny_config(arch=arch, image_size=size, batch_size=8, freeze_epochs=0))
@@ -50,7 +51,7 @@ def trained_project(folder: Path, task: str, arch: str, size: int, n: int) -> Pa
 
 
 def measure(project: Path, out: Path, fmt: str, exporter: str, repeats: int) -> dict:
-    from engine.export import export_model
+    from engine.export.api import export_model
 
     runs = []
     for i in range(repeats):

@@ -100,10 +100,11 @@ class EngineLoop:
 
     def __init__(self, project, arch: str, size: int, bs: int, frozen: bool):
         from engine.training import train as tr
+        from engine.training.setup import build_run
 
         cfg = TrainConfig(arch=arch, weights="none", image_size=size, batch_size=bs,
                           device="cpu", lr=1e-3, epochs=1000, freeze_epochs=0)  # fmt: skip
-        self.run = tr._setup(project, cfg, [], None)
+        self.run = build_run(project, cfg)
         self.bs = bs
         (self.run.bundle.freeze_body if frozen else self.run.bundle.unfreeze)()
         steps = 1000 * len(self.run.train_loader)

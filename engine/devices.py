@@ -9,11 +9,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from engine.errors import DeviceError
+
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
-
-
-class DeviceError(RuntimeError):
-    """The asked-for device is not available on this computer."""
 
 
 @dataclass(frozen=True)

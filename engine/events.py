@@ -78,9 +78,10 @@ class FitEnd:
     epochs_done: int
     best_epoch: int
     best_metric: float | None
-    checkpoint: str  # path of the model file kept in the project ("" if none)
+    checkpoint: str  # this run's best model file, models/runs/<run_id>/best.pt ("" if none)
     cancelled: bool
     history: list[dict] = field(default_factory=list)  # one dict per epoch, like EpochEnd
+    run_id: str = ""  # the run's folder name in models/runs/ ("" if no epoch started)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.export import ExportError, export_model
+    from engine.export.api import ExportError, export_model
 
     try:
         report = export_model(

@@ -9,31 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-SUBCOMMAND_MODULES = (
-    "engine.cli.project",
-    "engine.cli.train",
-    "engine.cli.predict",
-    "engine.cli.export",
-    "engine.cli.selftest",
-)
+from engine.cli import export as export_cmds
+from engine.cli import predict as predict_cmds
+from engine.cli import project as project_cmds
+from engine.cli import selftest as selftest_cmds
+from engine.cli import train as train_cmds
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="topdown", description="Topdown: label images, fine-tune a network, predict."
     )
     parser.add_argument("--version", action="version", version="topdown 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMAND_MODULES:
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            continue
-        mod.register(sub)
+    for module in (project_cmds, train_cmds, predict_cmds, export_cmds, selftest_cmds):
+        module.register(sub)
     return parser
 
 

@@ -1,8 +1,10 @@
-"""`topdown train PROJECT_DIR [options]`: fine-tune from the command line.
+"""`topdown train PROJECT_DIR [options]`: fine-tune from the command line;
+`topdown use-run PROJECT_DIR RUN_ID`: make a run's model the one in use.
 
 A single updating progress line (loss, speed, ETA) goes to stderr; a fastai-like table of
-epochs goes to stdout as epochs finish. Starts from the project's saved training settings,
-then the options given. Errors print one clear line and exit 1, without a traceback.
+epochs goes to stdout as epochs finish, then whether the run's model is now the model in use
+(engine.training.runs). Starts from the project's saved training settings, then the options
+given. Errors print one clear line and exit 1, without a traceback.
 """
 
 from __future__ import annotations
@@ -33,10 +35,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue the interrupted run in models/last.pt, with that run's settings",
+        help="continue the latest run that did not finish (models/runs/), with its settings",
     )
     p.add_argument("--seed", type=int)
     p.set_defaults(func=run)
+
+    p = subparsers.add_parser(
+        "use-run",
+        help="make a training run's model the model in use",
+        description="Make the best model of a training run (a folder in PROJECT_DIR/models/"
+        "runs/) the model that evaluation and prediction use, and evaluate it.",
+    )
+    p.add_argument("project", metavar="PROJECT_DIR")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.set_defaults(func=use_run)
 
 
 def _fmt_time(s: float) -> str:
@@ -188,4 +201,45 @@ def run(args) -> int:
     shown = ", ".join(f"{k} {v:.4f}" for k, v in best["metrics"].items() if "/" not in k)
     print(f"Best epoch {end.best_epoch}: valid_loss {best['valid_loss']:.4f}, {shown}")
     print(f"Model saved to {end.checkpoint}")
+    print(_in_use_line(project, end))
+    return 0
+
+
+def _in_use_line(project, end) -> str:
+    """What happened to the model in use (engine.training.runs), in one sentence."""
+    from engine.training.runs import get_run
+
+    if end.cancelled:
+        return "The run was stopped; the model in use is unchanged. Continue it with --resume."
+    rec = get_run(project, end.run_id)
+    if rec.promoted:
+        return "This model is now the model in use (models/best.pt)."
+    if rec.in_use_metric is None:  # stopped during the final evaluation
+        return "The model in use is unchanged."
+    mine = rec.final_metrics.get(rec.metric, float("nan"))
+    return (
+        f"The model in use stays: on the validation images its {rec.metric} is "
+        f"{rec.in_use_metric:.4f}, this run's {mine:.4f}. To use this run's model anyway: "
+        f"topdown use-run {project.path} {end.run_id}"
+    )
+
+
+def use_run(args) -> int:
+    from engine.project.store import Project, ProjectError
+    from engine.training import runs
+
+    try:
+        project = Project.open(args.project)
+    except ProjectError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    try:
+        ev = runs.use_run(project, args.run_id, device=args.device)
+    except Exception as e:  # every engine error carries a message meant for the user
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        project.close()
+    shown = ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics.items() if "/" not in k)
+    print(f"The model of run {args.run_id} is now the model in use: {shown}.")
     return 0

@@ -5,11 +5,11 @@ Every importer returns an `ImportReport` and follows the same path
 (`engine.imports.pipeline.ImportRun`; what each kind of input reads is in
 `engine.imports.formats`): count the files first (so progress has a total), then per file check
 for cancel, hash it, drop duplicates, validate it with `engine.imaging.load_rgb`, copy it into
-``PROJECT/images/`` (originals are never touched) and collect it; every `BATCH` files one
-`project.add_images` transaction commits the batch. A process killed at any moment leaves a
-project that opens with every completed batch. Unusable files are skipped with a reason,
-reported and kept in the project (`project.record_skipped`); one bad file never stops an
-import. On cancel, the files already copied are committed and `engine.control.Cancelled` is
+``PROJECT/images/`` (originals are never touched) and collect it; every `ImportTuning.batch`
+files (500) one `project.add_images` transaction commits the batch. A process killed at any
+moment leaves a project that opens with every completed batch. Unusable files are skipped with
+a reason, reported and kept in the project (`project.record_skipped`); one bad file never stops
+an import. On cancel, the files already copied are committed and `engine.control.Cancelled` is
 raised.
 """
 
@@ -19,14 +19,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from engine.control import Cancelled as Cancelled  # re-exported, as before the split
 from engine.control import RunControl
 from engine.events import Progress
-from engine.imaging import BadImage as BadImage  # re-exported, as before the split
-from engine.imaging import is_image_name as is_image_name
-from engine.imaging import load_mask as load_mask
-from engine.imaging import load_rgb
-from engine.imaging import mask_values as mask_values
 from engine.imports.formats import (
     SPLIT_DIRS,
     csv_items,
@@ -36,26 +30,16 @@ from engine.imports.formats import (
     regex_items,
 )
 from engine.imports.layouts import MASK_SUFFIXES, SegLayout, detect_segmentation
-from engine.imports.pipeline import (
-    BATCH,
-    IGNORED_FILES,
-    PROGRESS_INTERVAL_S,
-    ImportItem,
-    ImportReport,
-    ImportRun,
-)
+from engine.imports.pipeline import IGNORED_FILES, ImportItem, ImportReport, ImportRun, ImportTuning
 from engine.imports.segmentation import layout_items, loose_items, seg_items
-from engine.project.store import IGNORE_INDEX as IGNORE_INDEX  # re-exported, as before the split
 from engine.project.store import SPLITS, Project, ProjectError
-from engine.project.store import NewImage as NewImage
 
 __all__ = [
-    "BATCH",
     "IGNORED_FILES",
     "MASK_SUFFIXES",
-    "PROGRESS_INTERVAL_S",
     "SPLIT_DIRS",
     "ImportReport",
+    "ImportTuning",
     "ProgressFn",
     "detect_segmentation",
     "import_csv",
@@ -71,27 +55,21 @@ ProgressFn = Callable[[Progress], None]
 def _finish(
     project: Project,
     items: Sequence[ImportItem],
-    control,
-    on_progress,
-    valid_pct,
-    test_pct,
-    seed,
+    *,
+    control: RunControl | None,
+    on_progress: ProgressFn | None,
+    split: dict,
+    tuning: ImportTuning | None,
     report: ImportReport | None = None,
 ) -> ImportReport:
+    """Run the import of `items`, then assign splits (`split`: valid_pct, test_pct, seed) to
+    whatever was committed, also when cancelled, and describe the result in the report."""
+    valid_pct, test_pct, seed = split["valid_pct"], split["test_pct"], split["seed"]
     report = report if report is not None else ImportReport()
     from_train = _valid_share_from_train(project, items, valid_pct)
     if from_train and any(i.split == "test" for i in items):
         test_pct = 0.0  # the test/ folder is the test set; train/ only gives up validation
-    # the module's BATCH, PROGRESS_INTERVAL_S and load_rgb, read at call time (tests set them)
-    run = ImportRun(
-        project,
-        control,
-        on_progress,
-        batch=BATCH,
-        interval=PROGRESS_INTERVAL_S,
-        load=load_rgb,
-        report=report,
-    )
+    run = ImportRun(project, control, on_progress, tuning=tuning, report=report)
     try:
         run.run(items)
     finally:
@@ -166,6 +144,7 @@ def import_folder(
     ignore_void: bool = True,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
+    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Import a folder: one subfolder per class (optionally below train/ valid|val/ test/,
     which then fix the split; without a validation folder the validation share comes from
@@ -177,7 +156,16 @@ def import_folder(
         raise ProjectError(f"{folder} is not a folder.")
     report = ImportReport()
     items = _folder_items(project, folder, label, report, ignore_void)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed, report)
+    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
+    return _finish(
+        project,
+        items,
+        control=control,
+        on_progress=on_progress,
+        split=split,
+        tuning=tuning,
+        report=report,
+    )
 
 
 def import_paths(
@@ -191,6 +179,7 @@ def import_paths(
     ignore_void: bool = True,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
+    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """What a drag-and-drop does: a segmentation dataset among the paths (a dataset folder, or
     image and annotation folders side by side, perhaps with codes.txt) imports as images with
@@ -221,7 +210,16 @@ def import_paths(
             items.append(ImportItem(p, skip="does not exist"))
     for folder in folders:
         items += _folder_items(project, folder, label, report, ignore_void)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed, report)
+    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
+    return _finish(
+        project,
+        items,
+        control=control,
+        on_progress=on_progress,
+        split=split,
+        tuning=tuning,
+        report=report,
+    )
 
 
 def import_csv(
@@ -234,6 +232,7 @@ def import_csv(
     seed: int = 42,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
+    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Rows of `filename,label` (header optional). The label is a class name, several names
     separated by spaces (multi-label), or one or more numbers (regression: in one cell
@@ -246,7 +245,10 @@ def import_csv(
     if not folder.is_dir():
         raise ProjectError(f"The images folder {folder} does not exist.")
     items = csv_items(project, csv_file, folder)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
+    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
+    return _finish(
+        project, items, control=control, on_progress=on_progress, split=split, tuning=tuning
+    )
 
 
 def import_regex(
@@ -259,13 +261,17 @@ def import_regex(
     seed: int = 42,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
+    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Label each image by a part of its file name: the first group of `pattern` (or the group
     named `label`), e.g. ``^(.+)_\\d+\\.jpg$``. Files that do not match are skipped."""
     if project.task == "segmentation":
         raise ProjectError("A segmentation project takes masks, not labels from file names.")
     items = regex_items(project, Path(folder), pattern)
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed)
+    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
+    return _finish(
+        project, items, control=control, on_progress=on_progress, split=split, tuning=tuning
+    )
 
 
 def import_segmentation(
@@ -280,6 +286,7 @@ def import_segmentation(
     ignore_void: bool = True,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
+    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Images and their masks, matched by file stem (the mask may add _P, _mask, _label, ...).
     `codes_file` names the classes by mask value, one per line; without it the classes are
@@ -293,4 +300,13 @@ def import_segmentation(
     items = seg_items(
         project, Path(images_dir), Path(masks_dir), codes_file, report, ignore_void=ignore_void
     )
-    return _finish(project, items, control, on_progress, valid_pct, test_pct, seed, report)
+    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
+    return _finish(
+        project,
+        items,
+        control=control,
+        on_progress=on_progress,
+        split=split,
+        tuning=tuning,
+        report=report,
+    )

@@ -14,14 +14,12 @@ from pathlib import Path
 from engine.imports.pipeline import ImportItem, item_for, walk_files
 from engine.project.store import Project, ProjectError
 
-# folder names (lower case) an import takes as a split, not a class: name -> split
-SPLIT_DIRS = {
-    "train": "train",
-    "valid": "valid",
-    "val": "valid",
-    "validation": "valid",
-    "test": "test",
-}
+# folder name (lower case) -> the split of the images below it (engine.imports.api.SPLIT_DIRS)
+SPLIT_DIRS = {"train": "train", "valid": "valid", "val": "valid", "validation": "valid",
+              "test": "test"}  # fmt: skip
+# value of a CSV's is_valid / split column -> the split
+CSV_SPLITS = {"true": "valid", "1": "valid", "yes": "valid", "false": "train", "0": "train",
+              "no": "train", **SPLIT_DIRS}  # fmt: skip
 
 
 def numbers(text: str, what: str) -> list[float] | str:
@@ -166,13 +164,9 @@ def csv_items(project: Project, csv_file: Path, folder: Path) -> list[ImportItem
         text = " ".join(row[k] for k in label_cols if k < len(row))
         kw = label_kwargs(project, text, f"the label in {where}")
         if split_col is not None and split_col < len(row):
-            v = row[split_col].strip().lower()
-            if v in ("true", "1", "yes", "valid", "val"):
-                kw["split"] = "valid"
-            elif v in ("false", "0", "no", "train"):
-                kw["split"] = "train"
-            elif v == "test":
-                kw["split"] = "test"
+            split = CSV_SPLITS.get(row[split_col].strip().lower())
+            if split is not None:
+                kw["split"] = split
         items.append(ImportItem(src, **kw))
     return items
 

@@ -1,6 +1,7 @@
 """The path every import follows (see `engine.imports.api`): walk the files, then per file check
 for cancel, hash it, drop duplicates, validate it, copy it into ``PROJECT/images/`` (with its
-mask into ``PROJECT/masks/``) and commit every `batch` files in one `project.add_images`.
+mask into ``PROJECT/masks/``) and commit every `ImportTuning.batch` files in one
+`project.add_images`.
 Unusable files are skipped with a reason and recorded in the project; on cancel, the files
 already copied are committed and `engine.control.Cancelled` is raised.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +23,15 @@ from engine.events import Progress
 from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
 from engine.project.store import IGNORE_INDEX, NewImage, Project
 
-BATCH = 500
-PROGRESS_INTERVAL_S = 0.05  # at most ~20 progress calls a second
 IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
+
+
+@dataclass(frozen=True)
+class ImportTuning:
+    """How an import paces itself; the defaults suit every real import."""
+
+    batch: int = 500  # files committed per project transaction
+    progress_interval_s: float = 0.05  # at most ~20 progress calls a second
 
 
 @dataclass
@@ -150,21 +157,17 @@ class ImportRun:
         control: RunControl | None,
         on_progress,
         *,
-        batch: int = BATCH,
-        interval: float = PROGRESS_INTERVAL_S,
-        load: Callable = load_rgb,
+        tuning: ImportTuning | None = None,
         report: ImportReport | None = None,
     ):
+        tuning = tuning or ImportTuning()
         self.p = project
-        self.batch = batch
-        self.interval = interval
-        self.load = load
+        self.batch = tuning.batch
+        self.interval = tuning.progress_interval_s
         self.control = control
         self.on_progress = on_progress
         self.report = report if report is not None else ImportReport()
-        with project._lock:
-            rows = project._db.execute("SELECT sha1, name FROM images").fetchall()
-        self.seen: dict[str, str] = dict(rows)
+        self.seen: dict[str, str] = project.images_by_sha1()
         self.taken_images = {n.lower() for n in os.listdir(project.path / "images")}
         self.taken_masks = {n.lower() for n in os.listdir(project.path / "masks")}
         self.pending: list[NewImage] = []
@@ -239,7 +242,7 @@ class ImportRun:
             self.report.duplicates.append((str(src), self.seen[sha1]))
             return
         try:
-            width, height = self.load(src, data=data).size
+            width, height = load_rgb(src, data=data).size
         except BadImage as e:
             self.skip(src, e.reason)
             return

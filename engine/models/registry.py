@@ -60,6 +60,21 @@ def architectures_for(task: str) -> list[ArchSpec]:
     return [s for s in ARCHITECTURES.values() if s.kind == kind]
 
 
+def arch_spec(arch: str) -> ArchSpec:
+    """The registry entry of `arch`; ValueError naming the known ones if there is none."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[arch]
+
+
+def weights_status(arch: str, weights: str = "imagenet") -> Any:
+    """Whether `build_model(arch, ..., weights)` will find its weights, without downloading:
+    an engine.models.weights.WeightsStatus(available, path, url, message)."""
+    from engine.models import weights as wmod
+
+    return wmod.status_for(arch_spec(arch), weights)
+
+
 def default_arch(task: str) -> str:
     """resnet18 for image-level tasks; the resnet18 U-Net for segmentation (best on few images)."""
     return "unet_resnet18" if _kind(task) == "segmentation" else "resnet18"
@@ -138,9 +153,7 @@ def build_model(
     """
     from engine.models import weights as wmod
 
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.")
-    spec = ARCHITECTURES[arch]
+    spec = arch_spec(arch)
     if spec.kind != _kind(task):
         names = ", ".join(s.name for s in architectures_for(task))
         raise ValueError(f"{arch} does not fit a {task} project; choose one of: {names}.")

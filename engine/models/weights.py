@@ -1,5 +1,8 @@
 """Pretrained weights: where they live, whether they are here, download, verification, loading.
 
+Functions take an `engine.models.registry.ArchSpec` (this module does not import the registry;
+the registry looks architectures up by name and calls in here).
+
 Files live where torchvision keeps them, `torch.hub.get_dir()/checkpoints/<name from the URL>`
 (TORCH_HOME moves it), so a file a user fetched by hand is found. torchvision checks hashes only
 while downloading; we also check files found in the cache: the name carries the start of the
@@ -21,19 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import WeightsError, WeightsUnavailable
 from engine.events import DownloadProgress
 
 VERIFIED_FILE = "topdown-verified.json"
 PRETRAINED_NAMES = ("imagenet", "pretrained", "default")
 _HASH_RE = re.compile(r"-([a-f0-9]{6,})\.")
-
-
-class WeightsError(ValueError):
-    """A weights file that cannot be used; the message names the file and the problem."""
-
-
-class WeightsUnavailable(WeightsError):
-    """Pretrained weights are not cached and cannot be downloaded (e.g. offline)."""
 
 
 @dataclass(frozen=True)
@@ -77,17 +73,10 @@ def preprocessing(spec: Any) -> tuple[tuple[float, ...], tuple[float, ...], int]
     return tuple(float(v) for v in t.mean), tuple(float(v) for v in t.std), int(size[0])
 
 
-def _spec(arch: str) -> Any:
-    from engine.models.registry import ARCHITECTURES
-
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.")
-    return ARCHITECTURES[arch]
-
-
-def weights_status(arch: str, weights: str = "imagenet") -> WeightsStatus:
-    """Whether `build_model(arch, ..., weights)` will find its weights, without downloading."""
-    spec = _spec(arch)
+def status_for(spec: Any, weights: str = "imagenet") -> WeightsStatus:
+    """Whether an ArchSpec's model will find `weights`, without downloading (see
+    engine.models.registry.weights_status, which takes the architecture's name)."""
+    arch = spec.name
     if is_none(weights):
         return WeightsStatus(
             True, "", "", f"{arch} will train from scratch (no pretrained weights)."

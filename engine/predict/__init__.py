@@ -1,1 +1,1 @@
-"""engine.predict.predictor."""
+"""Prediction with a trained model (`predictor.Predictor`), for the CLI and the GUI."""

@@ -17,16 +17,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from engine.errors import ModelFileError
 from engine.events import Skipped
 from engine.imaging import BadImage, load_rgb
+from engine.models.checkpoint import load_checkpoint, model_in_use_file
 
-FORMAT = "topdown-model"
 MAX_MASK_FLOATS = 48_000_000  # cap of the upsampled class-probability map (~190 MB)
-REQUIRED = ("task", "arch", "n_outputs", "image_size", "mean", "std", "model_state")
-
-
-class ModelFileError(ValueError):
-    """A model file or project that cannot be used for prediction; names the path."""
 
 
 @dataclass(frozen=True)
@@ -42,36 +38,20 @@ class Prediction:
 
 
 def resolve_model_path(path: str | os.PathLike) -> Path:
-    """A .pt file as given, or PROJECT/models/best.pt (else last.pt) for a project folder."""
+    """A .pt file as given, or the model in use of a project folder (engine.training.runs)."""
     p = Path(path).expanduser()
     if p.is_dir():
-        for name in ("best.pt", "last.pt"):
-            if (p / "models" / name).is_file():
-                return p / "models" / name
-        raise ModelFileError(
-            f"{p} has no trained model yet (no models/best.pt or models/last.pt). "
-            "Train a model in this project first."
-        )
+        found = model_in_use_file(p)
+        if found is None:
+            raise ModelFileError(
+                f"{p} has no trained model yet (no models/best.pt). Train a model in this "
+                "project first; a stopped run's model is used once the run finishes or you "
+                "choose it."
+            )
+        return found
     if not p.is_file():
         raise ModelFileError(f"Model file not found: {p}")
     return p
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Read and check a Topdown checkpoint with torch.load(weights_only=True)."""
-    import torch
-
-    p = resolve_model_path(path)
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:  # not a zip / pickle refused / truncated
-        raise ModelFileError(f"{p} is not a readable Topdown model file ({e})") from e
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise ModelFileError(f"{p} is not a Topdown model file (no 'topdown-model' marker).")
-    missing = [k for k in REQUIRED if k not in ckpt]
-    if missing:
-        raise ModelFileError(f"{p} is incomplete: missing {', '.join(missing)}.")
-    return ckpt
 
 
 class Predictor:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import NewerVersionError, ProjectError
 from engine.project.records import (
     DB_FILE,
     FORMAT,
@@ -21,8 +22,6 @@ from engine.project.records import (
     PROJECT_FILE,
     SCHEMA_VERSION,
     TASKS,
-    NewerVersionError,
-    ProjectError,
     atomic_write_text,
 )
 

@@ -1,4 +1,4 @@
-"""Plain values of a Topdown project: constants, errors, records, colours, atomic writes.
+"""Plain values of a Topdown project: constants, records, colours, atomic writes.
 
 Kept apart from `engine.project.store` (which re-exports all of it) so that modules needing only
 these values stay light. Never imports Qt or torch.
@@ -25,14 +25,6 @@ IGNORE_INDEX = 255  # mask value for unlabeled pixels
 PROJECT_FILE = "project.json"
 DB_FILE = "project.db"
 TRAINING_FILE = "training.json"
-
-
-class ProjectError(Exception):
-    """A project cannot be created, opened or changed; the message says why."""
-
-
-class NewerVersionError(ProjectError):
-    """The project was written by a newer Topdown than this one."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.project.records import ProjectError
+from engine.errors import ProjectError
 
 TRASH_DIR = "trash"
 THUMBS_DIR = "thumbs"  # engine.project.thumbnails.THUMBS_DIR (that module imports the store)

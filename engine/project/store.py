@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from engine.errors import NewerVersionError, ProjectError
 from engine.project import db as project_db
 from engine.project import queries as project_queries
 from engine.project import removal as project_removal
@@ -45,9 +46,7 @@ from engine.project.records import (  # re-exported: engine.project.store is the
     ClassInfo,
     Counts,
     ImageRecord,
-    NewerVersionError,
     NewImage,
-    ProjectError,
     atomic_write_text,
     default_color,
 )
@@ -357,9 +356,10 @@ class Project:
             ).fetchone()
         return row[0] if row else None
 
-    def known_sha1s(self) -> set[str]:
+    def images_by_sha1(self) -> dict[str, str]:
+        """Content hash -> name of an image with that content (what an import checks against)."""
         with self._lock:
-            return {r[0] for r in self._db.execute("SELECT sha1 FROM images")}
+            return dict(self._db.execute("SELECT sha1, name FROM images").fetchall())
 
     def image(self, image_id: int) -> ImageRecord:
         recs = self.images([image_id])

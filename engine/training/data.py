@@ -22,14 +22,11 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
+from engine.errors import TrainingError
 from engine.imaging import BadImage, load_mask, load_rgb
 from engine.project.store import IGNORE_INDEX
 
 CACHE_OVERSIZE = 1.25  # train images are cached this much larger than the crop size
-
-
-class TrainingError(Exception):
-    """A problem found before training starts; the message tells the user what to fix."""
 
 
 @dataclass

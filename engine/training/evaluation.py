@@ -1,9 +1,11 @@
-"""Evaluation results: the best model run over the validation split, saved for the GUI's view.
+"""Evaluation results: the model in use run over the validation split, saved for the GUI's view.
 
 `PROJECT/models/evaluation.json` holds one entry per validation image (target, prediction,
-probabilities, loss), the confusion matrix, per-class figures and the overall metrics;
-segmentation's predicted masks go to `evaluation.npz`. `load_evaluation(project)` reads them
-back (numpy + json only: no torch needed to look at results).
+probabilities, loss), the confusion matrix, per-class figures, the overall metrics and the
+training run the model in use came from (`run_id`; "" for a model from before training runs,
+see engine.training.runs); segmentation's predicted masks go to `evaluation.npz`.
+`load_evaluation(project)` reads them back (numpy + json only: no torch needed to look at
+results).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from engine.models.checkpoint import MODELS_DIR
 
 EVAL_JSON, EVAL_NPZ = "evaluation.json", "evaluation.npz"
 
@@ -40,6 +44,7 @@ class Evaluation:
     metrics: dict
     targets: list[str] = field(default_factory=list)
     folder: str = ""
+    run_id: str = ""  # the training run the evaluated model came from ("" if unknown)
 
     def most_wrong(self) -> list[EvalItem]:
         """Items with the highest loss first."""
@@ -55,9 +60,11 @@ class Evaluation:
 
 
 def save_evaluation(folder: Path, ev: Evaluation, masks: dict[int, np.ndarray] | None = None):
+    """Write evaluation.json (and the masks' evaluation.npz) into `folder`, each atomically."""
     from engine.project.store import atomic_write_text
 
     data = {
+        "run_id": ev.run_id,
         "task": ev.task,
         "class_names": ev.class_names,
         "targets": ev.targets,
@@ -71,12 +78,14 @@ def save_evaluation(folder: Path, ev: Evaluation, masks: dict[int, np.ndarray] |
         tmp = folder / f".{EVAL_NPZ}.tmp.npz"
         np.savez_compressed(tmp, image_ids=ids, masks=np.stack([masks[int(i)] for i in ids]))
         tmp.replace(folder / EVAL_NPZ)
+    else:
+        (folder / EVAL_NPZ).unlink(missing_ok=True)  # masks of another model
     atomic_write_text(folder / EVAL_JSON, json.dumps(data))
 
 
 def load_evaluation(project) -> Evaluation | None:
     """The last evaluation of `project` (a Project or its folder), or None if there is none."""
-    folder = Path(getattr(project, "path", project)) / "models"
+    folder = Path(getattr(project, "path", project)) / MODELS_DIR
     p = folder / EVAL_JSON
     if not p.is_file():
         return None
@@ -95,4 +104,5 @@ def load_evaluation(project) -> Evaluation | None:
         metrics=data.get("metrics", {}),
         targets=list(data.get("targets", [])),
         folder=str(folder),
+        run_id=str(data.get("run_id") or ""),
     )

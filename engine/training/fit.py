@@ -1,193 +1,134 @@
-"""The epoch loop of `engine.training.train.train`:
-phases (frozen, then unfrozen), per-epoch validation,
-best / last checkpoints, history, early stopping, cancel with a saved last.pt, resume, and the
-final evaluation of the best model on the validation split."""
+"""The epoch loop, torchvision style: `fit_epochs` trains and validates epoch after epoch and
+reports each as an EpochEnd; `run_epoch` is one of them.
+
+Everything else a run does around the epochs (best / last checkpoints, history, early stopping,
+the final evaluation, the run's record) is an internal callback on the same events
+(engine.training.callbacks), reading and writing the shared `FitState`, as Lightning's callbacks
+read the trainer. The phases (frozen, then unfrozen) are engine.training.train.fine_tune.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
-from engine.control import Cancelled
-from engine.events import EpochEnd, FitEnd, FitStart
-from engine.training.data import TrainingError
-from engine.training.learner import DivergedError, emit
+from engine.errors import DivergedError, TrainingError
+from engine.events import EpochEnd
+from engine.models.checkpoint import load_model_state
+from engine.training.learner import StepClock, emit
+from engine.training.metrics import MAIN_METRIC, is_better
+from engine.training.setup import Run, target_norm
 
 
-def fit(project, config, run, callbacks, control, resume_ck) -> FitEnd:
-    """Run the epochs of `run` (see engine.training.train._setup); returns the FitEnd it reports."""
-    from engine.training import checkpoint as ck
-    from engine.training import train as tr
-    from engine.training.eval_run import evaluate_valid
-    from engine.training.metrics import MAIN_METRIC, METRIC_NAMES, is_better
+@dataclass
+class FitState:
+    """What the epochs share with the internal callbacks: plan, progress, best so far."""
 
-    spec, bundle, learner = run.spec, run.bundle, run.learner
-    folder = ck.models_dir(project)
-    fe, total = int(config.freeze_epochs), int(config.freeze_epochs + config.epochs)
-    steps = len(run.train_loader)
-    history, start, best, best_epoch, lr = [], 0, None, -1, config.lr
-    if resume_ck is not None:
-        start = int(resume_ck["epoch"])
-        history = list(resume_ck.get("history", []))
-        best, best_epoch = resume_ck.get("best_metric"), int(resume_ck.get("best_epoch", -1))
-        lr = float(resume_ck["lr_used"])
-        if list(resume_ck.get("class_names", [])) != list(spec.class_names) or (
-            resume_ck.get("n_outputs") != spec.n_outputs
-        ):
-            raise TrainingError(
-                "The project's classes changed since the interrupted run; start a new run."
-            )
-        ck.load_model_state(
-            bundle,
-            resume_ck["model_state"],
-            *_norm(spec, resume_ck.get("target_mean"), resume_ck.get("target_std")),
+    task: str
+    lr: float | None  # peak learning rate of the frozen phase (None: not chosen yet)
+    freeze_epochs: int
+    total_epochs: int  # frozen included
+    steps_per_epoch: int
+    history: list[dict] = field(default_factory=list)  # one EpochEnd as a dict per epoch
+    best: float | None = None  # best value of the monitored metric so far
+    best_epoch: int = -1
+    start_epoch: int = 0  # first epoch of this session (a resumed run starts later)
+    phase: str | None = None  # "frozen" | "unfrozen" once an epoch runs
+    optimizer: Any = None
+    scheduler: Any = None
+    should_stop: bool = False  # set by early stopping; the loop ends after this epoch
+    resume: dict | None = None  # last.pt of the run being resumed
+    t_start: float = 0.0
+
+    @property
+    def monitor(self) -> str:
+        """The metric that decides the best epoch (engine.training.metrics.MAIN_METRIC)."""
+        return MAIN_METRIC[self.task][0]
+
+    def clock(self) -> StepClock:
+        steps = self.steps_per_epoch
+        return StepClock(self.t_start, self.start_epoch * steps, self.total_epochs * steps)
+
+
+def resume_state(run: Run, state: FitState, ckpt: dict, where: str) -> None:
+    """Continue the run saved in `ckpt` (a last.pt): its model, epochs, best and learning rate.
+    TrainingError if the project's classes changed since or the run has no epoch left."""
+    spec = run.spec
+    if list(ckpt.get("class_names", [])) != list(spec.class_names) or (
+        ckpt.get("n_outputs") != spec.n_outputs
+    ):
+        raise TrainingError(
+            "The project's classes changed since the interrupted run; start a new run."
         )
-        if start >= total:
-            raise TrainingError(
-                f"The run in {folder / ck.LAST} already finished all {total} "
-                "epochs; start a new run instead of resuming."
-            )
-    if lr is None:
-        lr = tr._find(run, fe > 0, tr.LR_FIND_ITERS).suggestion
-    emit(
-        callbacks,
-        "on_fit_start",
-        FitStart(
-            task=spec.task,
-            arch=config.arch,
-            device=_describe(run.device),
-            epochs=total,
-            freeze_epochs=fe,
-            steps_per_epoch=steps,
-            n_train=len(spec.train),
-            n_valid=len(spec.valid),
-            metric_names=METRIC_NAMES[spec.task],
-            class_names=tuple(spec.class_names),
-        ),
+    state.resume = ckpt
+    state.start_epoch = int(ckpt["epoch"])
+    state.history = list(ckpt.get("history", []))
+    state.best, state.best_epoch = ckpt.get("best_metric"), int(ckpt.get("best_epoch", -1))
+    state.lr = float(ckpt["lr_used"])
+    mean, std = target_norm(spec, ckpt.get("target_mean"), ckpt.get("target_std"))
+    load_model_state(run.bundle, ckpt["model_state"], mean, std)
+    if state.start_epoch >= state.total_epochs:
+        raise TrainingError(
+            f"The run in {where} already finished all {state.total_epochs} epochs; start a "
+            "new run instead of resuming."
+        )
+
+
+def restore_optimizer(state: FitState, *, phase_start: int, first_epoch: int) -> None:
+    """A resumed run's optimizer and schedule, when it stopped in the phase starting now."""
+    ck = state.resume
+    if ck is None or ck.get("phase") != state.phase or "optimizer_state" not in ck:
+        return
+    state.optimizer.load_state_dict(ck["optimizer_state"])
+    state.scheduler.load_state_dict(ck["scheduler_state"])
+    state.scheduler.last_epoch = (first_epoch - phase_start) * state.steps_per_epoch
+
+
+def fit_epochs(run: Run, state: FitState, callbacks, *, epochs: range, frozen: bool) -> None:
+    """Train and validate `epochs` with the state's optimizer; on_epoch_end after each."""
+    clock = state.clock()
+    for epoch in epochs:
+        emit(
+            callbacks,
+            "on_epoch_end",
+            run_epoch(run, state, epoch=epoch, frozen=frozen, clock=clock),
+        )
+        if state.should_stop:
+            break
+
+
+def run_epoch(run: Run, state: FitState, *, epoch: int, frozen: bool, clock: StepClock) -> EpochEnd:
+    """One training epoch and one validation pass; DivergedError on a NaN / inf figure."""
+    t0 = time.perf_counter()
+    train_loss = run.learner.train_epoch(
+        run.train_loader,
+        epoch=epoch,
+        optimizer=state.optimizer,
+        scheduler=state.scheduler,
+        frozen=frozen,
+        clock=clock,
     )
-    main_name = MAIN_METRIC[spec.task][0]
-    opt = sched = phase = None
-    epoch, t_start, bad_epochs = start, time.perf_counter(), 0
-    reg = spec.task == "regression"
-
-    def save_last(done: int):
-        ckpt = ck.make_checkpoint(
-            bundle,
-            spec,
-            config,
-            done,
-            history[-1]["metrics"] if history else {},
-            history,
-            opt,
-            sched,
-            extra={
-                "phase": phase,
-                "lr_used": float(lr),
-                "best_metric": best,
-                "best_epoch": best_epoch,
-            },
+    metrics = run.learner.validate(run.valid_loader)
+    valid_loss = metrics.pop("loss")
+    if not all(map(_finite, [valid_loss, *metrics.values()])):
+        raise DivergedError(
+            f"The validation loss became {valid_loss} at epoch {epoch + 1}. "
+            "Use a lower learning rate and train again."
         )
-        ck.atomic_save(ckpt, folder / ck.LAST)
-
-    try:
-        for epoch in range(start, total):
-            frozen = epoch < fe
-            if phase != ("frozen" if frozen else "unfrozen"):
-                phase = "frozen" if frozen else "unfrozen"
-                bundle.freeze_body() if frozen else bundle.unfreeze()
-                n_ep = fe if frozen else total - fe
-                base_lr = lr if frozen else (lr / 2 if fe > 0 else lr)
-                opt, sched = tr._optimizer(
-                    bundle, base_lr, frozen, config.weight_decay, n_ep * steps
-                )
-                saved_phase = resume_ck.get("phase") if resume_ck is not None else None
-                if saved_phase == phase and "optimizer_state" in resume_ck:
-                    opt.load_state_dict(resume_ck["optimizer_state"])
-                    sched.load_state_dict(resume_ck["scheduler_state"])
-                    sched.last_epoch = (epoch - (0 if frozen else fe)) * steps
-            t0 = time.perf_counter()
-            tl = learner.train_epoch(
-                run.train_loader,
-                epoch,
-                opt,
-                sched,
-                epoch * steps,
-                total * steps,
-                frozen,
-                t_start,
-                start * steps,
-            )
-            vm = learner.validate(run.valid_loader)
-            vl = vm.pop("loss")
-            if not all(map(_finite, [vl, *vm.values()])):
-                raise DivergedError(
-                    f"The validation loss became {vl} at epoch {epoch + 1}. "
-                    "Use a lower learning rate and train again."
-                )
-            improved = is_better(spec.task, vm.get(main_name), best)
-            if improved:
-                best, best_epoch, bad_epochs = vm[main_name], epoch, 0
-            else:
-                bad_epochs += 1
-            rec = {
-                "epoch": epoch,
-                "train_loss": tl,
-                "valid_loss": vl,
-                "metrics": vm,
-                "frozen": frozen,
-                "seconds": time.perf_counter() - t0,
-                "is_best": improved,
-            }
-            history.append(rec)
-            if improved:
-                ck.atomic_save(
-                    ck.make_checkpoint(bundle, spec, config, epoch + 1, vm, history),
-                    folder / ck.BEST,
-                )
-            save_last(epoch + 1)
-            ck.save_history(project, history)
-            emit(callbacks, "on_epoch_end", EpochEnd(**rec))
-            patience = int(config.early_stopping_patience)
-            if patience > 0 and bad_epochs >= patience and not frozen:
-                epoch += 1
-                break
-        else:
-            epoch = total
-    except Cancelled:
-        done = len(history)  # completed epochs, resumed ones included
-        save_last(done)
-        end = FitEnd(
-            done, best_epoch, best, str(folder / ck.BEST) if best_epoch >= 0 else "", True, history
-        )
-        emit(callbacks, "on_fit_end", end)
-        return end
-    if best_epoch >= 0:
-        best_ck = ck.load_checkpoint(folder / ck.BEST)
-        ck.load_model_state(
-            bundle,
-            best_ck["model_state"],
-            *_norm(spec, spec.target_mean if reg else None, spec.target_std),
-        )
-        evaluate_valid(learner, spec, run.valid_loader, config.multilabel_threshold, folder)
-    end = FitEnd(
-        epoch, best_epoch, best, str(folder / ck.BEST) if best_epoch >= 0 else "", False, history
+    improved = is_better(state.task, metrics.get(state.monitor), state.best)
+    if improved:
+        state.best, state.best_epoch = metrics[state.monitor], epoch
+    return EpochEnd(
+        epoch=epoch,
+        train_loss=train_loss,
+        valid_loss=valid_loss,
+        metrics=metrics,
+        frozen=frozen,
+        seconds=time.perf_counter() - t0,
+        is_best=improved,
     )
-    emit(callbacks, "on_fit_end", end)
-    return end
-
-
-def _norm(spec, mean, std):
-    if spec.task != "regression" or mean is None:
-        return None, None
-    return mean, std
 
 
 def _finite(v) -> bool:
     return v == v and v not in (float("inf"), float("-inf"))
-
-
-def _describe(device) -> str:
-    if device.type == "cuda":
-        import torch
-
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return str(device)

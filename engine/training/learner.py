@@ -1,7 +1,8 @@
 """The inner loops: one training epoch, one validation pass, with events, control and AMP.
 
-`Learner` holds what every loop needs (model bundle, loaders, batch preparation, loss, device,
-callbacks, run control). Per-batch work is kept small: one `loss.item()` per step (for the
+`Learner` holds what every loop needs (model bundle, batch preparation, loss, metrics, device,
+callbacks, run control); mixed precision follows engine.devices (bfloat16, or float16 with a
+GradScaler, on CUDA only). Per-batch work is kept small: one `loss.item()` per step (for the
 BatchEnd event and the NaN check) and nothing else that waits for the device.
 """
 
@@ -10,54 +11,39 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from dataclasses import dataclass
 
 import torch
 
 from engine.control import RunControl
+from engine.devices import amp_dtype, needs_grad_scaler
+from engine.errors import DivergedError, TrainingError
 from engine.events import BatchEnd, Skipped
-from engine.training.data import TrainingError
-
-
-class DivergedError(TrainingError):
-    """The loss became NaN or infinite."""
 
 
 def emit(callbacks, hook: str, event) -> None:
+    """Call `hook(event)` on every callback that has it, in order (engine.events.Callback)."""
     for cb in callbacks:
         fn = getattr(cb, hook, None)
         if fn is not None:
             fn(event)
 
 
-def device_tools():
-    """(pick_device, amp_dtype, set_cpu_threads) from engine.devices, or simple fallbacks."""
-    try:
-        from engine.devices import amp_dtype, pick_device, set_cpu_threads
+@dataclass(frozen=True)
+class StepClock:
+    """Where this training session stands, for BatchEnd's step numbers and ETA."""
 
-        return pick_device, amp_dtype, set_cpu_threads
-    except ImportError:  # pragma: no cover - devices.py is another module's job
-        import os
-
-        def pick(pref: str = "auto"):
-            if pref in ("auto", "cuda") and torch.cuda.is_available():
-                return torch.device("cuda")
-            return torch.device("cpu")
-
-        def amp(device):
-            if device.type != "cuda":
-                return None
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-        def threads(leave_one_core: bool = False):
-            n = os.cpu_count() or 1
-            torch.set_num_threads(max(1, n - 1) if leave_one_core else n)
-
-        return pick, amp, threads
+    t_start: float  # time.perf_counter() when this session's first epoch began
+    steps_before: int  # steps of the run done before this session (a resumed run's epochs)
+    total_steps: int  # steps of the whole run
 
 
 class Learner:
+    """The model with its batch preparation, loss, metrics, device, callbacks and control."""
+
     def __init__(
         self,
+        *,
         bundle,
         spec,
         config,
@@ -79,14 +65,13 @@ class Learner:
         self.metrics_factory = metrics_factory
         self.callbacks = list(callbacks)
         self.control = control or RunControl()
-        self.project = project
+        self.project = project  # told about unreadable images (project.record_skipped)
         self.skipped: set[str] = set()
-        self.amp_dtype = None
+        # mixed precision on CUDA only; float16 (no bfloat16 on the GPU) needs a GradScaler
+        self.amp_dtype = amp_dtype(device) if config.mixed_precision else None
         self.scaler = None
-        if device.type == "cuda" and config.mixed_precision:
-            self.amp_dtype = device_tools()[1](device)
-            if self.amp_dtype == torch.float16:
-                self.scaler = torch.amp.GradScaler("cuda")
+        if self.amp_dtype is not None and needs_grad_scaler(device):
+            self.scaler = torch.amp.GradScaler("cuda")
 
     def autocast(self):
         if self.amp_dtype is None:
@@ -129,22 +114,13 @@ class Learner:
         return float(loss.detach())
 
     def train_epoch(
-        self,
-        loader,
-        epoch: int,
-        optimizer,
-        scheduler,
-        step0: int,
-        total_steps: int,
-        frozen: bool,
-        t_start: float,
-        steps_before: int,
+        self, loader, *, epoch: int, optimizer, scheduler, frozen: bool, clock: StepClock
     ) -> float:
         """One epoch; returns the mean train loss. Raises DivergedError on NaN / inf."""
         self.model.train()
         total, n, speed = 0.0, 0, 0.0
         t_last = time.perf_counter()
-        step = step0
+        step = epoch * len(loader)
         for b, (x, y, _) in enumerate(self.batches(loader)):
             loss = self.train_step(x, y, optimizer, scheduler)
             if not math.isfinite(loss):
@@ -161,8 +137,8 @@ class Learner:
             speed = inst if speed == 0 else 0.8 * speed + 0.2 * inst
             t_last = now
             step += 1
-            done = step - steps_before
-            eta = (now - t_start) / max(done, 1) * (total_steps - step)
+            done = step - clock.steps_before
+            eta = (now - clock.t_start) / max(done, 1) * (clock.total_steps - step)
             emit(
                 self.callbacks,
                 "on_batch_end",
@@ -170,7 +146,7 @@ class Learner:
                     epoch=epoch,
                     batch=b,
                     step=step - 1,
-                    total_steps=total_steps,
+                    total_steps=clock.total_steps,
                     loss=loss,
                     lr=float(optimizer.param_groups[-1]["lr"]),
                     images_per_s=float(speed),

@@ -3,116 +3,38 @@
 fine_tune: `freeze_epochs` epochs with the pretrained body frozen (one-cycle on the head; no
 backward pass through the body), then `epochs` epochs unfrozen with discriminative learning rates
 (lr/100 .. lr across the model's parameter groups), one-cycle schedule, AdamW. `config.lr=None`
-runs the LR finder first. Checkpoints, history and the evaluation go to PROJECT/models/.
+runs the LR finder first. Each run writes its own folder, PROJECT/models/runs/<run-id>/; the
+model in use (models/best.pt) changes only when a run finishes better (engine.training.runs).
+
+The pieces: engine.training.setup builds the run, engine.training.fit runs the epochs,
+engine.training.callbacks does the side jobs (checkpoints, history, early stopping, the final
+evaluation, the run's record).
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
+import time
+
+import torch
 
 from engine.config import TrainConfig
 from engine.control import Cancelled, RunControl
-from engine.events import FitEnd, LRFinderResult
-from engine.training.data import TrainingError
-from engine.training.fit import fit
-from engine.training.learner import DivergedError, Learner, device_tools, emit
+from engine.devices import device_label
+from engine.errors import TrainingError
+from engine.events import FitEnd, FitStart, LRFinderResult
+from engine.models.checkpoint import load_checkpoint
+from engine.training import runs
+from engine.training.callbacks import run_callbacks
+from engine.training.fit import FitState, fit_epochs, restore_optimizer, resume_state
+from engine.training.learner import emit
+from engine.training.metrics import METRIC_NAMES
+from engine.training.setup import Run, build_run
 
-__all__ = ["train", "lr_find", "TrainingError", "DivergedError"]
+__all__ = ["train", "lr_find", "fine_tune"]
 LR_FIND_ITERS = 100  # steps of the LR sweep run when config.lr is None
 
 
-@dataclass
-class _Run:
-    spec: object
-    bundle: object
-    learner: Learner
-    train_loader: object
-    valid_loader: object
-    device: object
-
-
-def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
-    import numpy as np
-    import torch
-
-    from engine.models import registry as models
-    from engine.training.augment import BatchPrep
-    from engine.training.data import ImageDataset, make_loader, prepare_data
-    from engine.training.metrics import Metrics, make_loss
-
-    spec = prepare_data(project, config)
-    pick_device, _, set_threads = device_tools()
-    device = torch.device(pick_device(config.device))
-    if device.type == "cpu":
-        set_threads(config.leave_one_core)
-    elif device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed input sizes: pick the fastest kernels
-    random.seed(config.seed)
-    np.random.seed(config.seed % 2**32)
-    torch.manual_seed(config.seed)
-    try:
-        bundle = models.build_model(
-            config.arch,
-            spec.task,
-            spec.n_outputs,
-            config.weights,
-            on_download=lambda ev: emit(callbacks, "on_download", ev),
-        )
-    except ValueError as e:
-        from engine.models.weights import WeightsError
-
-        if isinstance(e, WeightsError):
-            raise
-        raise TrainingError(str(e)) from e
-    channels_last = bool(config.channels_last)
-    bundle.model.to(device)
-    if channels_last:
-        bundle.model.to(memory_format=torch.channels_last)
-    pin = device.type == "cuda"
-    train_ds = ImageDataset(spec, "train", config.image_size, config, train=True)
-    valid_ds = ImageDataset(spec, "valid", config.image_size, config, train=False)
-    train_dl = make_loader(train_ds, config.batch_size, True, config, pin)
-    valid_dl = make_loader(valid_ds, config.batch_size, False, config, pin)
-    prep = BatchPrep(
-        device,
-        bundle.mean,
-        bundle.std,
-        channels_last,
-        size=config.image_size,
-        crop=config.resized_crop,
-        flip=config.flip,
-        rotate=config.rotate,
-        color=config.color_jitter,
-    )
-    names = spec.targets if spec.task == "regression" else spec.class_names
-    reg = spec.task == "regression"
-
-    def metrics_factory():
-        return Metrics(
-            spec.task,
-            names,
-            config.multilabel_threshold,
-            spec.target_mean if reg else None,
-            spec.target_std if reg else None,
-        )
-
-    learner = Learner(
-        bundle,
-        spec,
-        config,
-        device,
-        prep,
-        make_loss(spec.task, config.label_smoothing),
-        metrics_factory,
-        callbacks,
-        control,
-        project,
-    )
-    return _Run(spec, bundle, learner, train_dl, valid_dl, device)
-
-
-def _find(run: _Run, freeze: bool, num_it: int) -> LRFinderResult:
+def _find(run: Run, freeze: bool, num_it: int) -> LRFinderResult:
     from engine.training.lr_find import run_lr_find
 
     if freeze:
@@ -134,7 +56,7 @@ def lr_find(
 ) -> LRFinderResult:
     """Loss against learning rate, and a suggested rate; the model is left untouched."""
     config = TrainConfig.from_dict(config.to_dict())
-    run = _setup(project, config, callbacks, control or RunControl())
+    run = build_run(project, config, callbacks, control or RunControl())
     return _find(run, config.freeze_epochs > 0, num_it or LR_FIND_ITERS)
 
 
@@ -170,6 +92,68 @@ def _optimizer(bundle, lr: float, frozen: bool, wd: float, steps: int):
     return opt, sched
 
 
+def fine_tune(run: Run, state: FitState, callbacks, *, record: runs.RunRecord) -> FitEnd:
+    """fastai's fine_tune: one cycle on the head with the body frozen, then one cycle on the
+    whole network at half that peak rate (a resumed run skips the epochs it did)."""
+    fe, lr = state.freeze_epochs, state.lr
+    emit(callbacks, "on_fit_start", _fit_start(run, state))
+    state.t_start = time.perf_counter()
+    try:
+        fit_one_cycle(run, state, callbacks, epochs=range(0, fe), lr=lr, frozen=True)
+        later_lr = lr / 2 if fe > 0 else lr
+        fit_one_cycle(
+            run, state, callbacks, epochs=range(fe, state.total_epochs), lr=later_lr, frozen=False
+        )
+    except Cancelled:
+        return _fit_end(state, callbacks, cancelled=True, record=record)
+    return _fit_end(state, callbacks, cancelled=False, record=record)
+
+
+def fit_one_cycle(run: Run, state: FitState, callbacks, *, epochs: range, lr: float, frozen: bool):
+    """One phase: a fresh AdamW with a one-cycle schedule spanning `epochs`."""
+    todo = range(max(epochs.start, state.start_epoch), epochs.stop)
+    if not todo or state.should_stop:
+        return
+    run.bundle.freeze_body() if frozen else run.bundle.unfreeze()
+    state.phase = "frozen" if frozen else "unfrozen"
+    wd, steps = run.learner.config.weight_decay, len(epochs) * state.steps_per_epoch
+    state.optimizer, state.scheduler = _optimizer(run.bundle, lr, frozen, wd, steps)
+    restore_optimizer(state, phase_start=epochs.start, first_epoch=todo.start)
+    fit_epochs(run, state, callbacks, epochs=todo, frozen=frozen)
+
+
+def _fit_start(run: Run, state: FitState) -> FitStart:
+    spec = run.spec
+    return FitStart(
+        task=spec.task,
+        arch=run.bundle.arch,
+        device=device_label(run.device),
+        epochs=state.total_epochs,
+        freeze_epochs=state.freeze_epochs,
+        steps_per_epoch=state.steps_per_epoch,
+        n_train=len(spec.train),
+        n_valid=len(spec.valid),
+        metric_names=METRIC_NAMES[spec.task],
+        class_names=tuple(spec.class_names),
+    )
+
+
+def _fit_end(
+    state: FitState, callbacks, *, cancelled: bool, record: runs.RunRecord | None
+) -> FitEnd:
+    end = FitEnd(
+        epochs_done=len(state.history),
+        best_epoch=state.best_epoch,
+        best_metric=state.best,
+        checkpoint=str(record.best_file) if record and state.best_epoch >= 0 else "",
+        cancelled=cancelled,
+        history=state.history,
+        run_id=record.run_id if record else "",
+    )
+    emit(callbacks, "on_fit_end", end)
+    return end
+
+
 def train(
     project,
     config: TrainConfig,
@@ -177,20 +161,14 @@ def train(
     control: RunControl | None = None,
     resume: bool = False,
 ) -> FitEnd:
-    """Fine-tune a pretrained network on the project; see the module docstring."""
-    from engine.training import checkpoint as ck
-
+    """Fine-tune a network on the project (see the module docstring); `resume` continues the
+    latest run that did not finish, with that run's settings."""
     control = control or RunControl()
     callbacks = list(callbacks)
-    resume_ck = None
+    record, resume_ck = None, None
     if resume:
-        last = ck.models_dir(project) / ck.LAST
-        if not last.is_file():
-            raise TrainingError(f"There is no interrupted run to resume ({last} is missing).")
-        try:
-            resume_ck = ck.load_checkpoint(last)
-        except Exception as e:
-            raise TrainingError(f"{last} cannot be read ({e}); start a new run.") from e
+        record = runs.resumable_run(project)
+        resume_ck = _read_last(record)
         keep = {
             k: getattr(config, k) for k in ("device", "num_workers", "leave_one_core", "cache_mb")
         }
@@ -198,26 +176,44 @@ def train(
     else:
         config = TrainConfig.from_dict(config.to_dict())
     project.save_settings(config.to_dict())
-    run = _setup(project, config, callbacks, control)
+    run = build_run(project, config, callbacks, control)
+    state = FitState(
+        task=run.spec.task,
+        lr=config.lr,
+        freeze_epochs=int(config.freeze_epochs),
+        total_epochs=int(config.freeze_epochs + config.epochs),
+        steps_per_epoch=len(run.train_loader),
+    )
     try:
-        return fit(project, config, run, callbacks, control, resume_ck)
+        return _train(project, config, run, state, record, resume_ck)
     except Cancelled:  # before the first epoch (LR finder): nothing trained, nothing to save
-        end = FitEnd(0, -1, None, "", True, [])
-        emit(callbacks, "on_fit_end", end)
-        return end
-    except TrainingError as e:
-        emit(callbacks, "on_exception", e)
-        raise
+        return _fit_end(state, run.learner.callbacks, cancelled=True, record=None)
     except Exception as e:
-        import torch
-
         if isinstance(e, torch.OutOfMemoryError):
             e = TrainingError(
                 f"Out of GPU memory at batch size {config.batch_size} and image size "
                 f"{config.image_size}. Use a smaller batch size (for example "
                 f"{max(1, config.batch_size // 2)}) or smaller images."
             )
-            emit(callbacks, "on_exception", e)
+            emit(run.learner.callbacks, "on_exception", e)
             raise e from None
-        emit(callbacks, "on_exception", e)
+        emit(run.learner.callbacks, "on_exception", e)
         raise
+
+
+def _train(project, config: TrainConfig, run: Run, state: FitState, record, resume_ck) -> FitEnd:
+    if resume_ck is not None:
+        resume_state(run, state, resume_ck, where=str(record.last_file))
+    if state.lr is None:
+        state.lr = _find(run, state.freeze_epochs > 0, LR_FIND_ITERS).suggestion
+    record = record or runs.new_run(project, config)
+    internal = run_callbacks(project, run, state, config, record)
+    run.learner.callbacks = [*internal, *run.learner.callbacks]
+    return fine_tune(run, state, run.learner.callbacks, record=record)
+
+
+def _read_last(record: runs.RunRecord) -> dict:
+    try:
+        return load_checkpoint(record.last_file)
+    except Exception as e:
+        raise TrainingError(f"{record.last_file} cannot be read ({e}); start a new run.") from e

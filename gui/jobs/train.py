@@ -94,7 +94,7 @@ def train_page_info(project) -> TrainPageInfo:
     """Networks for the project's task, the device, and its stored training history."""
     from engine.devices import describe_device
     from engine.models.registry import architectures_for
-    from engine.training.checkpoint import load_history
+    from engine.training.runs import load_history
 
     keys = [f.name for f in fields(EpochEnd)]
     try:

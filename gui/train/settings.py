@@ -261,7 +261,7 @@ class SettingsPanel(QScrollArea):
         if cfg.weights == "none":
             self.weights_box.setVisible(False)
             return True
-        from engine.models.weights import weights_status
+        from engine.models.registry import weights_status
 
         status = weights_status(cfg.arch, cfg.weights)
         downloadable = bool(status.url) and self.online

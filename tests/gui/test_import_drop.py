@@ -84,15 +84,15 @@ def test_drop_single_files_and_ignore_non_file_urls(opened, tmp_path, qtbot):
 
 
 def test_cancel_a_large_import(opened, tmp_path, qtbot, monkeypatch):
-    import engine.imports.api as importers
+    import engine.imports.pipeline as pipeline
 
-    real = importers.load_rgb
+    real = pipeline.load_rgb
 
     def slow_load(path, **kw):  # a slow disk: each file takes a while, so there is time to cancel
         time.sleep(0.02)
         return real(path, **kw)
 
-    monkeypatch.setattr(importers, "load_rgb", slow_load)
+    monkeypatch.setattr(pipeline, "load_rgb", slow_load)
     w = opened
     src = tmp_path / "many"
     write_images(src, 150, size=8)

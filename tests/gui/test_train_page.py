@@ -170,7 +170,7 @@ def test_stop_keeps_last_checkpoint(qtbot, page, bridge, project):
         qtbot.mouseClick(page.run.stop_button, Qt.MouseButton.LeftButton)
     assert done.args[1].cancelled
     assert "Stopped" in page.run.status.text()
-    assert (project.path / "models" / "last.pt").is_file()
+    assert (project.path / "models" / "runs" / done.args[1].run_id / "last.pt").is_file()
 
 
 def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):
@@ -193,4 +193,4 @@ def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(window, "ask", lambda *a: asked.append(a) or True)
     window.close()
     assert asked and not window.isVisible()
-    assert (folder / "models" / "last.pt").is_file()
+    assert list((folder / "models" / "runs").glob("*/last.pt"))

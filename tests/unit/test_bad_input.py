@@ -125,9 +125,8 @@ import sys
 sys.path.insert(0, sys.argv[3])
 import engine.imports.api as imp
 from engine.project.store import Project
-imp.BATCH = 50
 p = Project.create(sys.argv[1], "classification")
-imp.import_folder(p, sys.argv[2])
+imp.import_folder(p, sys.argv[2], tuning=imp.ImportTuning(batch=50))
 """
 
 

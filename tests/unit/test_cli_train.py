@@ -30,8 +30,15 @@ def test_cli_train_prints_table_and_saves_model(tmp_path, capsys):
     assert lines[header + 1].split()[0] == "0" and lines[header + 2].split()[0] == "1"
     assert "Model saved to" in out and "best.pt" in out
     assert "ETA" in err and "\r" in err  # one updating progress line on stderr
+    assert "now the model in use" in out
     ck = torch.load(tmp_path / "p" / "models" / "best.pt", weights_only=True)
     assert ck["arch"] == "mobilenet_v3_small" and ck["config"]["seed"] == 3
+
+    assert run(["use-run", str(tmp_path / "p"), ck["run_id"], "--device", "cpu"]) == 0
+    assert f"run {ck['run_id']} is now the model in use: error_rate" in capsys.readouterr().out
+    assert run(["use-run", str(tmp_path / "p"), "nope"]) == 1
+    err = capsys.readouterr().err
+    assert "no training run 'nope'" in err and "Traceback" not in err
 
 
 def test_cli_train_errors_are_one_line_exit_1(tmp_path, capsys):
@@ -59,3 +66,16 @@ def test_main_py_train_resume_without_run_exits_1(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 1
     assert "no interrupted run to resume" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_main_py_hands_every_subcommand_to_the_cli():
+    import argparse
+    import importlib.util
+
+    from engine.cli.main import build_parser
+
+    spec = importlib.util.spec_from_file_location("topdown_main", ROOT / "main.py")
+    main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(main)
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == main.CLI_COMMANDS

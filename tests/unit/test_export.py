@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import main
-from engine.export import ExportError, export_model
 from engine.export import backends as export_backends
+from engine.export.api import ExportError, export_model
 from engine.predict.predictor import Predictor
 from engine.project.store import Project
 from tests.support.projects import make_project, tiny_config

@@ -9,6 +9,7 @@ from PIL import Image
 from engine.control import Cancelled, RunControl
 from engine.imaging import file_sha1, load_mask
 from engine.imports.api import (
+    ImportTuning,
     import_csv,
     import_folder,
     import_paths,
@@ -46,10 +47,11 @@ def test_class_folders_copied_labelled_and_split(tmp_path):
     assert rep2.duplicates[0][1].endswith(".png")
 
 
-def test_train_valid_folders_fix_the_split_and_names_clash(tmp_path):
+@pytest.mark.parametrize("valid_dir", ["val", "validation"])
+def test_train_valid_folders_fix_the_split_and_names_clash(tmp_path, valid_dir):
     src = tmp_path / "ds"
     write_class_folders(src / "train", ("cat", "dog"), per_class=3, seed=1)
-    write_class_folders(src / "val", ("cat", "dog"), per_class=1, seed=2)
+    write_class_folders(src / valid_dir, ("cat", "dog"), per_class=1, seed=2)
     write_image(src / "test" / "cat" / "cat_0.png", seed=99)  # same name as train's
     p = _proj(tmp_path)
     rep = import_folder(p, src, valid_pct=0.5)
@@ -161,10 +163,7 @@ def test_segmentation_with_and_without_codes(tmp_path):
     assert len(import_folder(r, tmp_path).added) == 5 and r.class_names()[1] == "road"
 
 
-def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path, monkeypatch):
-    import engine.imports.api as imp
-
-    monkeypatch.setattr(imp, "BATCH", 4)
+def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path):
     src = tmp_path / "src"
     write_class_folders(src, ("a", "b"), per_class=10, size=8)
     p = _proj(tmp_path)
@@ -176,9 +175,9 @@ def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path, monkeyp
         if ev.done >= 9:
             ctl.cancel()
 
-    monkeypatch.setattr(imp, "PROGRESS_INTERVAL_S", 0.0)
+    tuning = ImportTuning(batch=4, progress_interval_s=0.0)
     with pytest.raises(Cancelled):
-        import_folder(p, src, control=ctl, on_progress=on_progress)
+        import_folder(p, src, control=ctl, on_progress=on_progress, tuning=tuning)
     assert seen[0].total == 20 and seen[0].done == 0
     n = p.count()
     assert 9 <= n < 20  # completed files kept, the rest not started
@@ -187,8 +186,7 @@ def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path, monkeyp
 
     q = _proj(tmp_path, "classification", "q")
     calls = []
-    monkeypatch.setattr(imp, "PROGRESS_INTERVAL_S", 10.0)
-    import_folder(q, src, on_progress=calls.append)
+    import_folder(q, src, on_progress=calls.append, tuning=ImportTuning(progress_interval_s=10.0))
     assert len(calls) == 2 and calls[-1].done == calls[-1].total == 20
 
 

@@ -12,6 +12,7 @@ import torch
 from engine.events import BatchEnd, EpochEnd, FitEnd, FitStart
 from engine.training import train as train_mod
 from engine.training.evaluation import load_evaluation
+from engine.training.setup import build_run
 from engine.training.train import lr_find, train
 from tests.support.projects import Recorder, make_project, tiny_config
 
@@ -58,18 +59,23 @@ def test_each_task_trains_end_to_end(tmp_path, task):
         assert all(_plain(e) for e in events), f"{hook} carried a tensor"
 
     models = project.path / "models"
-    for name in ("best.pt", "last.pt", "history.json", "evaluation.json"):
+    run_dir = models / "runs" / end.run_id
+    assert end.run_id and end.checkpoint == str(run_dir / "best.pt")
+    for name in ("best.pt", "last.pt", "history.json", "run.json"):
+        assert (run_dir / name).is_file(), name
+    for name in ("best.pt", "evaluation.json"):  # the first finished run: now the model in use
         assert (models / name).is_file(), name
     ck = torch.load(models / "best.pt", weights_only=True)
-    assert ck["format"] == "topdown-model" and ck["task"] == task
+    assert ck["format"] == "topdown-model" and ck["task"] == task and ck["run_id"] == end.run_id
     assert ck["image_size"] == 32 and len(ck["mean"]) == 3 and ck["model_state"]
-    last = torch.load(models / "last.pt", weights_only=True)
+    last = torch.load(run_dir / "last.pt", weights_only=True)
     assert last["epoch"] == 2 and "optimizer_state" in last and "scheduler_state" in last
     assert project.load_settings()["arch"] == ARCH.get(task, "mobilenet_v3_small")
 
     ev = load_evaluation(project)
     n_valid = len(project.query(split="valid"))
     assert ev is not None and ev.task == task and len(ev.items) == n_valid
+    assert ev.run_id == end.run_id
     losses = [it.loss for it in ev.most_wrong()]
     assert losses == sorted(losses, reverse=True)
     if task == "classification":
@@ -95,8 +101,8 @@ def test_a_run_learns_red_from_blue(tmp_path):
 def test_regression_model_outputs_real_units(tmp_path):
     """The saved model predicts in the targets' units (normalisation folded into the head)."""
     from engine.imaging import load_rgb
+    from engine.models.checkpoint import load_checkpoint
     from engine.models.registry import build_model
-    from engine.training.checkpoint import load_checkpoint
 
     project = make_project(tmp_path / "p", "regression", n=24)
     train(project, tiny_config(arch="mobilenet_v3_small", epochs=2))
@@ -128,7 +134,7 @@ def test_lr_find_gives_a_curve_and_keeps_weights(tmp_path):
     assert np.all(np.diff(res.lrs) > 0) and np.all(np.isfinite(res.losses))
     assert res.lrs[0] <= res.suggestion <= res.lrs[-1]
 
-    run = train_mod._setup(project, tiny_config(arch="mobilenet_v3_small"), [], None)
+    run = build_run(project, tiny_config(arch="mobilenet_v3_small"))
     before = {k: v.clone() for k, v in run.bundle.model.state_dict().items()}
     run_lr_find(run.learner, run.train_loader, num_it=6)
     after = run.bundle.model.state_dict()
@@ -143,7 +149,8 @@ def test_auto_lr_runs_the_finder_first(tmp_path, monkeypatch):
     assert not end.cancelled
     progress = rec.get("on_progress")
     assert progress and progress[-1].total == 8
-    assert torch.load(project.path / "models" / "last.pt", weights_only=True)["lr_used"] > 0
+    last = project.path / "models" / "runs" / end.run_id / "last.pt"
+    assert torch.load(last, weights_only=True)["lr_used"] > 0
 
 
 def test_pretrained_weights_load_through_the_real_path(tmp_path):

@@ -13,9 +13,10 @@ import torch
 from PIL import Image
 
 from engine.control import RunControl
-from engine.models.weights import WeightsUnavailable
-from engine.training.data import TrainingError
+from engine.errors import TrainingError, WeightsUnavailable
+from engine.training.evaluation import load_evaluation
 from engine.training.learner import Learner
+from engine.training.runs import get_run, list_runs
 from engine.training.train import train
 from tests.support.projects import Recorder, make_project, tiny_config
 
@@ -80,21 +81,22 @@ def test_weights_offline_propagates_before_training(tmp_path):
     with pytest.raises(WeightsUnavailable) as err:
         train(project, _cfg(weights="imagenet"), [rec])
     assert "mobilenet_v3_small" in str(err.value)
-    assert not rec.get("on_fit_start") and not (project.path / "models" / "last.pt").exists()
+    assert not rec.get("on_fit_start") and not (project.path / "models" / "runs").exists()
 
 
 # ------------------------------------------------------------------ faults during training
 def test_nan_loss_stops_with_advice(tmp_path, monkeypatch):
-    import engine.training.metrics as metrics
+    import engine.training.setup as setup
 
-    monkeypatch.setattr(
-        metrics, "make_loss", lambda task, ls=0.0: lambda out, y: out.sum() * np.nan
-    )
+    monkeypatch.setattr(setup, "make_loss", lambda task, ls=0.0: lambda out, y: out.sum() * np.nan)
     project = make_project(tmp_path / "p", "classification", n=16)
     rec = Recorder()
     with pytest.raises(TrainingError, match="lower learning rate"):
         train(project, _cfg(), [rec])
     assert isinstance(rec.get("on_exception")[0], TrainingError)
+    (run,) = list_runs(project)
+    assert run.status == "failed" and "lower learning rate" in run.error
+    assert not (project.path / "models" / "best.pt").exists()
 
 
 def test_out_of_memory_suggests_smaller_batch(tmp_path, monkeypatch):
@@ -163,7 +165,7 @@ def test_pause_then_cancel_returns_quickly_and_saves_last(tmp_path):
     assert "error" not in box, box.get("error")
     end = box["end"]
     assert end.cancelled and rec.get("on_fit_end")[-1].cancelled
-    ck = torch.load(project.path / "models" / "last.pt", weights_only=True)
+    ck = torch.load(project.path / "models" / "runs" / end.run_id / "last.pt", weights_only=True)
     assert ck["epoch"] == end.epochs_done
 
 
@@ -179,15 +181,20 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
     cfg = _cfg(epochs=2)  # 1 frozen + 2 unfrozen
     end = train(project, cfg, [rec, StopAfterSecondEpoch()], control)
     assert end.cancelled and end.epochs_done == 2
-    assert torch.load(project.path / "models" / "last.pt", weights_only=True)["epoch"] == 2
+    run_dir = project.path / "models" / "runs" / end.run_id
+    assert torch.load(run_dir / "last.pt", weights_only=True)["epoch"] == 2
+    assert get_run(project, end.run_id).status == "stopped"
+    assert not (project.path / "models" / "best.pt").exists()  # stopped: no model in use yet
 
     rec2 = Recorder()
     end2 = train(project, cfg, [rec2], RunControl(), resume=True)
-    assert not end2.cancelled and end2.epochs_done == 3
+    assert not end2.cancelled and end2.epochs_done == 3 and end2.run_id == end.run_id
     assert [e.epoch for e in rec2.get("on_epoch_end")] == [2]
     assert rec2.get("on_batch_end")[0].step == 2 * rec2.get("on_fit_start")[0].steps_per_epoch
     assert [h["epoch"] for h in end2.history] == [0, 1, 2]
-    assert (project.path / "models" / "evaluation.json").is_file()
+    assert get_run(project, end.run_id).status == "finished"
+    assert load_evaluation(project).run_id == end.run_id
+    assert len(list_runs(project)) == 1  # the same run went on, in its own folder
     with pytest.raises(TrainingError, match="already finished"):
         train(project, cfg, [], RunControl(), resume=True)
 
@@ -211,12 +218,10 @@ def test_cancel_during_lr_finder_returns_cancelled(tmp_path, monkeypatch):
 
 
 def test_early_stopping_ends_the_run_when_the_metric_stops_improving(tmp_path, monkeypatch):
-    import engine.training.metrics as metrics
+    import engine.training.fit as fit
 
     calls = []
-    monkeypatch.setattr(
-        metrics, "is_better", lambda task, v, best: not calls.append(v) and not best
-    )
+    monkeypatch.setattr(fit, "is_better", lambda task, v, best: not calls.append(v) and not best)
     project = make_project(tmp_path / "p", "classification", n=16)
     end = train(project, _cfg(freeze_epochs=0, epochs=5, early_stopping_patience=2))
     assert not end.cancelled and end.epochs_done == 3 and len(end.history) == 3

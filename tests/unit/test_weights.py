@@ -13,7 +13,7 @@ import torch
 
 from engine.events import DownloadProgress
 from engine.models import weights as W
-from engine.models.registry import ARCHITECTURES, build_model
+from engine.models.registry import ARCHITECTURES, build_model, weights_status
 from tests.support.weights import install_fake_weights, pretrained_state
 
 URL18 = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
@@ -24,15 +24,15 @@ def _cache() -> Path:
 
 
 def test_status_before_and_after_the_file_is_there():
-    st = W.weights_status("resnet18")
+    st = weights_status("resnet18")
     assert not st.available
     assert st.path == str(_cache() / "resnet18-f37072fd.pth") and st.url == URL18
     assert URL18 in st.message and str(_cache()) in st.message
     install_fake_weights("resnet18")
-    st = W.weights_status("resnet18", "imagenet")
+    st = weights_status("resnet18", "imagenet")
     assert st.available and Path(st.path).is_file()
-    assert W.weights_status("resnet18", "none").available
-    missing = W.weights_status("resnet18", "/nowhere/w.pth")
+    assert weights_status("resnet18", "none").available
+    missing = weights_status("resnet18", "/nowhere/w.pth")
     assert not missing.available and "/nowhere/w.pth" in missing.message
 
 

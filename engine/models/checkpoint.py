@@ -1,9 +1,13 @@
-"""Checkpoints in PROJECT/models/: best.pt, last.pt (with optimizer + scheduler for resume) and
-history.json. Plain state only, so `torch.load(path, weights_only=True)` reads them; written to
-a temporary file and renamed, so a crash mid-write never leaves half a model.
+"""The Topdown model file (a checkpoint): its format, the one reader, and atomic writing.
+
+A checkpoint is a dict of plain state (docs/CONTRACTS.md), so `torch.load(path,
+weights_only=True)` reads it; it is written to a temporary file and renamed, so a crash
+mid-write never leaves half a model. Training writes them (engine.training.runs says where);
+prediction, evaluation and resume read them with `load_checkpoint`.
 
 Regression models are trained on normalised targets; the saved model has the target mean / std
 folded into its last Linear layer, so it outputs real units (the predictor needs nothing else).
+torch is imported inside the functions, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -11,21 +15,21 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
-import torch
+from engine.errors import ModelFileError
 
 FORMAT = "topdown-model"
 VERSION = 1
-BEST, LAST, HISTORY = "best.pt", "last.pt", "history.json"
-
-
-def models_dir(project) -> Path:
-    d = Path(project.path) / "models"
-    d.mkdir(exist_ok=True)
-    return d
+BEST, LAST = "best.pt", "last.pt"  # a run's best model, and its latest state (for resume)
+MODELS_DIR = "models"  # in a project folder; PROJECT/models/best.pt is the model in use
+REQUIRED = ("task", "arch", "n_outputs", "image_size", "mean", "std", "model_state")
 
 
 def atomic_save(obj: dict, path: Path) -> None:
+    """torch.save to a temporary file beside `path`, fsync, then rename over `path`."""
+    import torch
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         torch.save(obj, f)
@@ -34,15 +38,46 @@ def atomic_save(obj: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _head_linear(bundle):
+def model_in_use_file(project_dir: str | os.PathLike) -> Path | None:
+    """PROJECT/models/best.pt, the model Evaluate and Predict use (or the models/last.pt that a
+    Topdown from before training runs left on its own); None when there is none."""
+    folder = Path(project_dir) / MODELS_DIR
+    for name in (BEST, LAST):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read and check a Topdown model file (weights_only); ModelFileError names the problem."""
+    import torch
+
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(f"Model file not found: {p}")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # not a zip / pickle refused / truncated
+        raise ModelFileError(f"{p} is not a readable Topdown model file ({e})") from e
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ModelFileError(f"{p} is not a Topdown model file (no '{FORMAT}' marker).")
+    missing = [k for k in REQUIRED if k not in ckpt]
+    if missing:
+        raise ModelFileError(f"{p} is incomplete: missing {', '.join(missing)}.")
+    return ckpt
+
+
+def _head_linear(bundle: Any) -> Any:
     from torch import nn
 
     lin = bundle.head[-1] if bundle.head else None
     return lin if isinstance(lin, nn.Linear) else None
 
 
-def model_state(bundle, target_mean=None, target_std=None) -> dict:
+def model_state(bundle: Any, target_mean=None, target_std=None) -> dict:
     """A CPU copy of the model's state dict (regression: folded into real units)."""
+    import torch
+
     state = {k: v.detach().to("cpu", copy=True) for k, v in bundle.model.state_dict().items()}
     lin = _head_linear(bundle)
     if target_mean is not None and lin is not None:
@@ -54,8 +89,10 @@ def model_state(bundle, target_mean=None, target_std=None) -> dict:
     return state
 
 
-def load_model_state(bundle, state: dict, target_mean=None, target_std=None) -> None:
+def load_model_state(bundle: Any, state: dict, target_mean=None, target_std=None) -> None:
     """Inverse of `model_state`: load, un-folding regression normalisation."""
+    import torch
+
     state = dict(state)
     lin = _head_linear(bundle)
     if target_mean is not None and lin is not None:
@@ -67,7 +104,7 @@ def load_model_state(bundle, state: dict, target_mean=None, target_std=None) -> 
     bundle.model.load_state_dict(state)
 
 
-def _param_name(model, module) -> str:
+def _param_name(model: Any, module: Any) -> str:
     for name, m in model.named_modules():
         if m is module:
             return name
@@ -75,17 +112,18 @@ def _param_name(model, module) -> str:
 
 
 def make_checkpoint(
-    bundle,
-    spec,
-    config,
+    *,
+    bundle: Any,
+    spec: Any,
+    config: Any,
     epoch: int,
     metrics: dict,
     history: list,
-    optimizer=None,
-    scheduler=None,
+    optimizer: Any = None,
+    scheduler: Any = None,
     extra: dict | None = None,
 ) -> dict:
-    """The checkpoint dict of docs/CONTRACTS.md."""
+    """The checkpoint dict of docs/CONTRACTS.md (`spec`: engine.training.data.DataSpec)."""
     reg = spec.task == "regression"
     ckpt = {
         "format": FORMAT,
@@ -105,7 +143,7 @@ def make_checkpoint(
         "epoch": int(epoch),
         "config": config.to_dict(),
         "metrics": {k: float(v) for k, v in metrics.items()},
-        "history": _plain(history),
+        "history": json.loads(json.dumps(history)),  # plain values only
         "multilabel_threshold": float(config.multilabel_threshold),
         "target_mean": list(spec.target_mean),
         "target_std": list(spec.target_std),
@@ -116,37 +154,4 @@ def make_checkpoint(
         ckpt["scheduler_state"] = scheduler.state_dict()
     if extra:
         ckpt.update(extra)
-    return ckpt
-
-
-def _plain(history: list) -> list:
-    return json.loads(json.dumps(history))
-
-
-def save_history(project, history: list) -> None:
-    from engine.project.store import atomic_write_text
-
-    atomic_write_text(models_dir(project) / HISTORY, json.dumps(history, indent=2))
-
-
-def load_history(project) -> list[dict]:
-    """The epochs `save_history` stored for the project's last run ([] before any run);
-    ValueError naming the file when it cannot be read."""
-    path = Path(project.path) / "models" / HISTORY
-    if not path.is_file():
-        return []
-    try:
-        history = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: the training history cannot be read ({e}).") from e
-    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
-        raise ValueError(f"{path}: the training history is not a list of epochs.")
-    return history
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Read a checkpoint safely (weights_only); ValueError if it is not a Topdown model."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a Topdown model file.")
     return ckpt
