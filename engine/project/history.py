@@ -1,4 +1,4 @@
-"""Undo / redo of label, value and split changes, and of removing images, on a Project.
+"""Undo / redo of label, value and split changes, of painted masks, and of removing images.
 
 Each change goes through the Project (saved at once) after a snapshot of the state it replaces,
 so undo puts back exactly what was there, image by image. A new change clears the redo stack.
@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from engine.project.store import Project
 
@@ -60,6 +62,54 @@ class _RemoveStep:
             self.removal = None
 
 
+class _MaskStep:
+    """One stroke, fill or polygon on an image's mask: only the changed rectangle is kept (zlib),
+    before and after, so a long session of strokes on big images stays small in memory."""
+
+    def __init__(self, project: Project, text: str, image_id: int, before, after: np.ndarray):
+        import zlib
+
+        self.project, self.text, self.image_id = project, text, image_id
+        self.had_mask = before is not None
+        if before is None:
+            y0, x0, y1, x1 = 0, 0, after.shape[0], after.shape[1]
+            old = np.full_like(after, 0)
+        else:
+            diff = np.argwhere(before != after)
+            (y0, x0), (y1, x1) = (diff.min(0), diff.max(0) + 1) if len(diff) else ((0, 0), (0, 0))
+            old = before[y0:y1, x0:x1]
+        self.box = (int(y0), int(x0), int(y1), int(x1))
+        self.shape = after.shape
+        self._before = zlib.compress(np.ascontiguousarray(old).tobytes(), 1)
+        self._after = zlib.compress(np.ascontiguousarray(after[y0:y1, x0:x1]).tobytes(), 1)
+
+    def _patch(self, blob: bytes) -> np.ndarray:
+        import zlib
+
+        y0, x0, y1, x1 = self.box
+        return np.frombuffer(zlib.decompress(blob), np.uint8).reshape(y1 - y0, x1 - x0)
+
+    def _paste(self, blob: bytes, base) -> None:
+        y0, x0, y1, x1 = self.box
+        base = np.array(base if base is not None else np.zeros(self.shape, np.uint8))
+        base[y0:y1, x0:x1] = self._patch(blob)
+        self.project.save_mask(self.image_id, base)
+
+    def undo(self) -> None:
+        if not self.had_mask:
+            self.project.clear_mask(self.image_id)
+        else:
+            self._paste(self._before, self.project.read_mask(self.image_id))
+
+    def redo(self) -> None:
+        self._paste(
+            self._after, None if not self.had_mask else self.project.read_mask(self.image_id)
+        )
+
+    def discard(self) -> None:
+        """Nothing to clean up: the step holds its pixels in memory."""
+
+
 class History:
     """Undoable edits on one project. Not thread-safe: use it from the GUI thread."""
 
@@ -100,6 +150,18 @@ class History:
         ids = list(ids)
         text = f"move {_images(len(ids))} to {split}"
         self._apply(text, ids, "splits", lambda: self.project.set_split(ids, split))
+
+    def paint_mask(self, image_id: int, before, after: np.ndarray, text: str = "paint") -> None:
+        """Save `after` as an image's mask (before: the mask it replaces, None if it had none).
+        One undo step; ProjectError (nothing saved or recorded) on a bad mask."""
+        after = np.asarray(after)
+        if before is not None and np.array_equal(before, after):
+            return
+        self.project.save_mask(image_id, after)
+        name = self.project.image(image_id).name
+        self._push(
+            _MaskStep(self.project, f"{text} on the mask of {name}", image_id, before, after)
+        )
 
     def remove_images(self, ids: Sequence[int]) -> int:
         """Remove images from the project (undoable); returns how many were removed."""
