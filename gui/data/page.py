@@ -82,6 +82,8 @@ class DataPage(DataActions, QWidget):
         cl.addWidget(self.stack, 1)
 
         self.viewer = ImageViewer(self)
+        self.viewer.editor.set_state(self.state)
+        self.viewer.editor.message.connect(self.status_message)
         self.viewer.hide()
         self.viewer.closed.connect(self.browser.setFocus)
         self.viewer.step.connect(self._step)
