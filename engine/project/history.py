@@ -75,8 +75,10 @@ class _MaskStep:
             y0, x0, y1, x1 = 0, 0, after.shape[0], after.shape[1]
             old = np.full_like(after, 0)
         else:
-            diff = np.argwhere(before != after)
-            (y0, x0), (y1, x1) = (diff.min(0), diff.max(0) + 1) if len(diff) else ((0, 0), (0, 0))
+            diff = before != after
+            rows, cols = np.flatnonzero(diff.any(1)), np.flatnonzero(diff.any(0))
+            y0, y1 = (rows[0], rows[-1] + 1) if len(rows) else (0, 0)
+            x0, x1 = (cols[0], cols[-1] + 1) if len(cols) else (0, 0)
             old = before[y0:y1, x0:x1]
         self.box = (int(y0), int(x0), int(y1), int(x1))
         self.shape = after.shape

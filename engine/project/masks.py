@@ -34,14 +34,34 @@ def check_mask(rec: ImageRecord, mask: np.ndarray, n_classes: int) -> np.ndarray
         if a.size and (a.min() < 0 or a.max() > 255):
             raise ProjectError(f"{rec.name}: mask values must be 0-255; nothing was saved.")
         a = a.astype(np.uint8)
-    counts = np.bincount(a.ravel(), minlength=256)
-    bad = [v for v in np.flatnonzero(counts) if v >= n_classes and v != IGNORE_INDEX]
+    _, bad = present_values(a, n_classes)
     if bad:
         raise ProjectError(
             f"{rec.name}: mask value {int(bad[-1])} has no class (the project has {n_classes} "
             f"classes, values 0-{n_classes - 1}, 255 = ignore); nothing was saved."
         )
     return a
+
+
+def present_values(mask: np.ndarray, n_classes: int) -> tuple[list[int], list[int]]:
+    """(class values present, other values present except ignore), both ascending.
+
+    Fast for the usual few classes: one comparison per class instead of a 256-bin histogram
+    (a 2048 x 2048 mask: a few ms, where np.bincount takes ~40 ms)."""
+    a = np.asarray(mask, dtype=np.uint8)
+    if n_classes <= 32:
+        found, total = [], 0
+        for v in [*range(min(n_classes, IGNORE_INDEX)), IGNORE_INDEX]:
+            k = int(np.count_nonzero(a == v))
+            total += k
+            if k and v != IGNORE_INDEX:
+                found.append(v)
+        if total == a.size:
+            return found, []
+    seen = np.zeros(256, bool)
+    seen[a] = True
+    vals = [int(v) for v in np.flatnonzero(seen) if v != IGNORE_INDEX]
+    return [v for v in vals if v < n_classes], [v for v in vals if v >= n_classes]
 
 
 def palette(colors: Sequence[str]) -> list[int]:

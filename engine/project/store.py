@@ -477,7 +477,6 @@ class Project:
         """Save a painted HxW class-index mask for an image: checked (size, values), written
         atomically into masks/, then recorded with the classes present. Returns its path.
         ProjectError (nothing written) on a bad mask."""
-        from engine.imaging import mask_values
         from engine.project import masks
 
         rec = self.image(image_id)
@@ -485,7 +484,8 @@ class Project:
         arr = masks.check_mask(rec, mask, len(classes))
         rel = rec.mask or masks.new_mask_rel(self.path, rec)
         masks.write_mask_png(self.path / rel, arr, [c.color for c in classes])
-        self.set_mask(image_id, rel, self.mask_classes(mask_values(arr)))
+        present, _ = masks.present_values(arr, len(classes))
+        self.set_mask(image_id, rel, self.mask_classes(present))
         return rel
 
     def read_mask(self, image_id: int):

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.imaging import mask_values
+from engine.project.masks import present_values
 from gui.common.overlay import to_qimage
 from gui.paint.canvas import MaskLayer, bgra_lut
 
@@ -246,7 +246,7 @@ class ImageViewer(QWidget):
             )
             return
         n = len(self.project.classes())
-        extra = [v for v in mask_values(self.mask) if v >= n]
+        _, extra = present_values(self.mask, n)
         if extra:
             self.mask_problem = f"mask value {extra[-1]} has no class (classes 0-{n - 1})"
 
@@ -279,7 +279,8 @@ class ImageViewer(QWidget):
         mh, mw = self.mask.shape
         sx, sy = self._image.width() / mw, self._image.height() / mh
         self.overlay_item.setTransform(self.overlay_item.transform().fromScale(sx, sy))
-        present = set(mask_values(self.mask))
+        known, unknown_values = present_values(self.mask, len(classes))
+        present = set(known) | set(unknown_values)
         chips = [
             f"<span style='color:{c.color}'>■</span>&nbsp;{c.name}"
             if c in drawn
