@@ -116,6 +116,10 @@ class MaskEditor(QWidget):
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color:#5f6b7a;")
         lay.addWidget(self.note)
+        from gui.paint.assist import ModelAssist
+
+        self.assist = ModelAssist(self)
+        lay.addWidget(self.assist)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color:#b42318;")
@@ -170,7 +174,8 @@ class MaskEditor(QWidget):
         self.class_buttons[self.value].setChecked(True)
 
     def _show_tools(self, on: bool) -> None:
-        for w in (*self.tool_buttons.values(), self.size_box, self.tools_row, self.note):
+        parts = (*self.tool_buttons.values(), self.size_box, self.tools_row, self.note, self.assist)
+        for w in parts:
             w.setVisible(on)
         self.problem.setVisible(on)
 
@@ -187,6 +192,7 @@ class MaskEditor(QWidget):
             self.cursor.hide()
             self.input.cancel_polygon()
         self.record_shown()
+        self.assist.refresh()
         self.viewer.refresh_overlay()
         if self.painting:
             view.setFocus()
@@ -217,6 +223,7 @@ class MaskEditor(QWidget):
     def record_shown(self) -> None:
         """A new image is shown: drop a half-drawn polygon, say if it cannot be painted."""
         self.input.cancel_polygon()
+        self.assist.refresh()
         v = self.viewer
         problem = v.mask_problem if v.record is not None else ""
         self.problem.setText(
