@@ -130,7 +130,7 @@ class ImageViewer(QWidget):
         self.scene.addItem(self.overlay_item)
         self.view = ZoomView(self)
         self.view.setScene(self.scene)
-        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.view.zoom_changed.connect(self._on_zoom)
         self.view.step.connect(self.step)
         from gui.paint.editor import MaskEditor
 
@@ -308,6 +308,14 @@ class ImageViewer(QWidget):
             w.setVisible(on)
 
     # ------------------------------------------------------------------ zoom / close
+    def _on_zoom(self, z: float) -> None:
+        """Show the zoom; from 200 % on, image pixels are drawn as squares like the mask's."""
+        self.zoom_label.setText(f"{z * 100:.0f} %")
+        mode = Qt.TransformationMode
+        self.image_item.setTransformationMode(
+            mode.FastTransformation if z >= 2 else mode.SmoothTransformation
+        )
+
     def fit(self) -> None:
         self.view.fit()
 

@@ -315,6 +315,10 @@ class MaskEditor(QWidget):
         if self.state is None or v.record is None:
             return False
         rec_id, mask = v.record.id, v.mask
+        if before is None and not (mask != IGNORE_INDEX).any():
+            v.mask = None  # nothing painted on a new mask (a click outside, the eraser): no file
+            v.refresh_overlay()
+            return False
         t0 = time.perf_counter()
         try:
             with v.saving():

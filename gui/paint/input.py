@@ -162,6 +162,8 @@ class PaintInput(QObject):
     # ------------------------------------------------------------------ keys
     def _key(self, e) -> bool:
         key, mods = e.key(), e.modifiers()
+        if self.stroking:
+            return True  # no image switch or tool change in the middle of a stroke
         if mods & ~Qt.KeyboardModifier.KeypadModifier:
             return False  # Ctrl+Z and friends belong to the window
         ed = self.editor

@@ -167,3 +167,27 @@ def test_a_mask_of_the_wrong_size_is_not_painted_over(page, tmp_path):
         and "Nothing will be overwritten" in v.editor.problem.text()
     )
     assert not page.state.history.can_undo
+
+
+def test_erasing_on_an_image_without_a_mask_makes_no_mask(page, seg):
+    p, v = seg
+    QTest.keyClick(v.view, Qt.Key.Key_E)
+    drag(v, [(5.5, 5.5), (9.5, 5.5)])
+    assert saved(p) is None and v.mask is None and not page.state.history.can_undo
+    assert not list((p.path / "masks").iterdir())
+
+
+def test_a_mask_with_a_value_beyond_the_classes_is_not_painted_over(page, tmp_path):
+    p, mask = make_seg_project(tmp_path / "s", size=40)
+    bad = mask.copy()
+    bad[0, 0] = 7
+    Image.fromarray(bad).save(p.path / "masks/scene.png")
+    before = (p.path / "masks/scene.png").read_bytes()
+    page.set_project(p)
+    page.open_viewer(page.model.index(0))
+    v = page.viewer
+    v.editor.paint_button.click()
+    QTest.keyClick(v.view, Qt.Key.Key_F)
+    click(v, 10.5, 10.5)
+    assert (p.path / "masks/scene.png").read_bytes() == before
+    assert "value 7 has no class" in v.editor.problem.text()
