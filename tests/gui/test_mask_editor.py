@@ -191,3 +191,18 @@ def test_a_mask_with_a_value_beyond_the_classes_is_not_painted_over(page, tmp_pa
     click(v, 10.5, 10.5)
     assert (p.path / "masks/scene.png").read_bytes() == before
     assert "value 7 has no class" in v.editor.problem.text()
+
+
+def test_an_undecodable_image_cannot_be_painted(page, tmp_path):
+    p = make_project(
+        tmp_path / "b", "segmentation", n=1, classes=("background", "road"), bad=("broken.png",)
+    )
+    page.set_project(p)
+    row = next(r for r in range(page.model.rowCount()) if page.model.record(r).name == "broken.png")
+    page.open_viewer(page.model.index(row))
+    v = page.viewer
+    v.editor.paint_button.click()
+    drag(v, [(2.5, 2.5), (6.5, 2.5)])
+    assert p.image(page.model.record(row).id).mask is None
+    assert "cannot be read" in v.editor.problem.text()
+    assert not list((p.path / "masks").iterdir())
