@@ -198,6 +198,8 @@ class ImageViewer(QWidget):
         if same:
             if not self._saving and self._stamp(record) != self._mask_stamp:
                 self._load_mask(record)
+            elif self._saving and not record.mask:
+                self.mask = None  # the editor erased everything: the mask was taken away
             self.info.setText(self._describe(record) + self.mask_problem_text())
             self.refresh_overlay()
             return

@@ -206,3 +206,23 @@ def test_an_undecodable_image_cannot_be_painted(page, tmp_path):
     assert p.image(page.model.record(row).id).mask is None
     assert "cannot be read" in v.editor.problem.text()
     assert not list((p.path / "masks").iterdir())
+
+
+def test_erasing_a_whole_mask_makes_the_image_unlabeled_and_painting_starts_afresh(page, seg):
+    p, v = seg
+    iid = p.query()[0]
+    v.editor.set_size(2)
+    drag(v, [(10.5, 10.5), (12.5, 10.5)])
+    QTest.keyClick(v.view, Qt.Key.Key_E)
+    v.editor.set_size(9)
+    drag(v, [(9.5, 10.5), (13.5, 10.5)])
+    assert p.image(iid).mask is None and v.mask is None and iid in p.query(unlabeled=True)
+    QTest.keyClick(v.view, Qt.Key.Key_B)
+    v.editor.set_size(1)
+    drag(v, [(30.5, 30.5), (30.5, 30.5)])
+    m = saved(p)
+    assert m[30, 30] == 1 and (m != 255).sum() == 1
+    page.state.undo()
+    assert p.image(iid).mask is None
+    page.state.undo()
+    assert saved(p)[10, 11] == 1 and np.array_equal(v.mask, saved(p))

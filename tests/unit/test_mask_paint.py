@@ -95,3 +95,19 @@ def test_a_failed_write_keeps_the_old_mask_and_leaves_no_temp_file(tmp_path, mon
     assert (p.path / rel).read_bytes() == before
     assert p.image(ids[0]).labels == ("background",)  # the row was not touched either
     assert sorted(f.name for f in (p.path / "masks").iterdir()) == [rel.split("/")[1]]
+
+
+def test_erasing_everything_takes_the_mask_away_undoably(tmp_path):
+    p, ids = _seg(tmp_path)
+    h = History(p)
+    m = np.full((16, 24), 255, np.uint8)
+    m[3:6, 4:9] = 2
+    h.paint_mask(ids[0], None, m, "brush")
+    h.paint_mask(ids[0], m, np.full_like(m, 255), "eraser")
+    assert p.image(ids[0]).mask is None and ids[0] in p.query(unlabeled=True)
+    h.undo()
+    assert np.array_equal(p.read_mask(ids[0]), m) and p.image(ids[0]).labels == ("car",)
+    h.redo()
+    assert p.image(ids[0]).mask is None
+    h.paint_mask(ids[0], None, np.full_like(m, 255), "eraser")  # nothing painted: no mask, no step
+    assert p.image(ids[0]).mask is None and h.undo_text.startswith("eraser on the mask")
