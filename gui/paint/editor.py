@@ -16,6 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -40,6 +41,7 @@ NEW_MASK_NOTE = (
     "strokes per image are enough to start. Images without a mask are left out of training."
 )
 IGNORE_COLOR = "#ffffff"
+CLASS_COLUMNS = 6
 
 
 def _chip_style(color: str) -> str:
@@ -107,8 +109,9 @@ class MaskEditor(QWidget):
         row.addWidget(self.next_button)
         lay.addLayout(row)
         self.tools_row = QWidget()
-        self.class_row = QHBoxLayout(self.tools_row)
+        self.class_row = QGridLayout(self.tools_row)  # CLASS_COLUMNS a row: many classes wrap
         self.class_row.setContentsMargins(0, 0, 0, 0)
+        self.class_row.setSpacing(4)
         self.class_group = QButtonGroup(self)
         self.class_buttons: dict[int, QToolButton] = {}
         lay.addWidget(self.tools_row)
@@ -156,7 +159,7 @@ class MaskEditor(QWidget):
             return
         entries = [(c.position, c.name, c.color) for c in self.project.classes()]
         entries.append((IGNORE_INDEX, "ignore", IGNORE_COLOR))
-        for pos, name, color in entries:
+        for i, (pos, name, color) in enumerate(entries):
             key = "0" if pos == IGNORE_INDEX else (str(pos + 1) if pos < 9 else "")
             b = QToolButton(text=f"{key} {name}".strip(), checkable=True)
             b.setStyleSheet(_chip_style(color))
@@ -167,7 +170,7 @@ class MaskEditor(QWidget):
             )
             b.clicked.connect(lambda _=False, v=pos: self.pick_class(v))
             self.class_group.addButton(b)
-            self.class_row.insertWidget(self.class_row.count(), b)
+            self.class_row.addWidget(b, i // CLASS_COLUMNS, i % CLASS_COLUMNS)
             self.class_buttons[pos] = b
         if self.value not in self.class_buttons:
             self.value = 1 if 1 in self.class_buttons else entries[0][0]
