@@ -210,6 +210,9 @@ class MaskEditor(QWidget):
         self.size = max(1, min(500, int(size)))
         if self.size_box.value() != self.size:
             self.size_box.setValue(self.size)
+        if self.cursor.isVisible():  # the outline follows [ and ] at once
+            c = self.cursor.rect().center()
+            self.hover(c.x(), c.y())
 
     def pick_class(self, value: int) -> None:
         if value not in self.class_buttons:
