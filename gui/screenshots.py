@@ -1,6 +1,7 @@
 """Screenshots for the README: the start page, and the main window with the demo project open.
 
     python -m gui.screenshots OUTDIR          (offscreen by default)
+    python -m gui.screenshots OUTDIR mask_editor   (only the mask editor)
     xvfb-run -a -s "-screen 0 1280x1024x24" python -m gui.screenshots OUTDIR   (real X server)
 
 Settings and the demo project go to a temporary folder, so the user's own are untouched.
@@ -116,12 +117,62 @@ def _import_report(window, tmp: Path):
     return dlg
 
 
+def mask_editor(outdir: Path) -> Path:
+    """mask_editor.png: the Data page's viewer painting a segmentation demo image: half the
+    mask painted with real editor commands, a polygon being drawn and the brush outline."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from engine.project.demo import create_demo_project
+    from gui.app import make_app
+    from gui.data.page import DataPage
+
+    app = make_app([])
+    outdir.mkdir(parents=True, exist_ok=True)
+    project = create_demo_project(
+        Path(tempfile.mkdtemp(prefix="topdown-paint-")), "segmentation", n=12, size=160
+    )
+    page = DataPage(None)
+    page.resize(*SIZE)
+    page.show()
+    page.set_project(project)
+    page.open_viewer(page.model.index(3))
+    v, ed = page.viewer, page.viewer.editor
+    ed.paint_button.click()
+    _wait(app, 0.5)
+    full = project.read_mask(v.record.id)
+    project.clear_mask(v.record.id)  # start from nothing, then paint most of it back
+    _wait(app, 0.3)
+    ed.pick_class(0)
+    ed.set_tool("fill")
+    ed.fill(2, 2)  # a real fill: the whole new mask becomes background
+    h, w = full.shape
+    v.mask[:] = full
+    v.mask[h // 2 :, w // 2 :] = 255  # the lower right quarter is still to do (ignore)
+    project.save_mask(v.record.id, v.mask.copy())  # the viewer reloads it from the file
+    ed.set_tool("polygon")
+    for x, y in ((0.55, 0.55), (0.9, 0.6), (0.92, 0.9), (0.6, 0.95)):
+        ed.input._add_point(x * w, y * h)
+    ed.input._draw_outline((0.56 * w, 0.75 * h))
+    ed.pick_class(2)
+    v.set_opacity(0.5)
+    _wait(app, 0.5)
+    path = outdir / "mask_editor.png"
+    page.grab().save(str(path))
+    page.set_project(None)
+    page.shutdown()
+    project.close()
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
     task = argv[1] if len(argv) > 1 else "classification"
+    if task == "mask_editor":
+        print(mask_editor(Path(argv[0])))
+        return 0
     for p in take(Path(argv[0]), task):
         print(p)
     return 0

@@ -1,4 +1,4 @@
-"""Undo / redo of label, value and split changes, and of removing images, on a Project.
+"""Undo / redo of label, value and split changes, of painted masks, and of removing images.
 
 Each change goes through the Project (saved at once) after a snapshot of the state it replaces,
 so undo puts back exactly what was there, image by image. A new change clears the redo stack.
@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.project.store import Project
+import numpy as np
+
+from engine.project.store import IGNORE_INDEX, Project
 
 
 def _images(n: int) -> str:
@@ -60,6 +62,57 @@ class _RemoveStep:
             self.removal = None
 
 
+class _MaskStep:
+    """One stroke, fill or polygon on an image's mask: only the changed rectangle is kept (zlib),
+    before and after, so a long session of strokes on big images stays small in memory. A side
+    without a mask (none yet, or everything erased back to ignore) is "no mask" (clear_mask)."""
+
+    def __init__(self, project: Project, text: str, image_id: int, before, after: np.ndarray):
+        import zlib
+
+        self.project, self.text, self.image_id = project, text, image_id
+        self.had_mask = before is not None
+        self.has_after = bool((after != IGNORE_INDEX).any())
+        h, w = self.shape = after.shape
+        if before is None or not self.has_after:
+            y0, x0, y1, x1 = 0, 0, h, w
+        else:
+            diff = before != after
+            rows, cols = np.flatnonzero(diff.any(1)), np.flatnonzero(diff.any(0))
+            y0, y1 = (rows[0], rows[-1] + 1) if len(rows) else (0, 0)
+            x0, x1 = (cols[0], cols[-1] + 1) if len(cols) else (0, 0)
+        old = before[y0:y1, x0:x1] if before is not None else after[y0:y1, x0:x1] * 0 + 255
+        self.box = (int(y0), int(x0), int(y1), int(x1))
+        self._before = zlib.compress(np.ascontiguousarray(old).tobytes(), 1)
+        self._after = zlib.compress(np.ascontiguousarray(after[y0:y1, x0:x1]).tobytes(), 1)
+
+    def _paste(self, blob: bytes, base) -> None:
+        import zlib
+
+        y0, x0, y1, x1 = self.box
+        base = np.array(base) if base is not None else np.full(self.shape, IGNORE_INDEX, np.uint8)
+        patch = np.frombuffer(zlib.decompress(blob), np.uint8).reshape(y1 - y0, x1 - x0)
+        base[y0:y1, x0:x1] = patch
+        self.project.save_mask(self.image_id, base)
+
+    def undo(self) -> None:
+        if not self.had_mask:
+            self.project.clear_mask(self.image_id)
+        else:
+            base = self.project.read_mask(self.image_id) if self.has_after else None
+            self._paste(self._before, base)
+
+    def redo(self) -> None:
+        if not self.has_after:
+            self.project.clear_mask(self.image_id)
+        else:
+            base = self.project.read_mask(self.image_id) if self.had_mask else None
+            self._paste(self._after, base)
+
+    def discard(self) -> None:
+        """Nothing to clean up: the step holds its pixels in memory."""
+
+
 class History:
     """Undoable edits on one project. Not thread-safe: use it from the GUI thread."""
 
@@ -100,6 +153,24 @@ class History:
         ids = list(ids)
         text = f"move {_images(len(ids))} to {split}"
         self._apply(text, ids, "splits", lambda: self.project.set_split(ids, split))
+
+    def paint_mask(self, image_id: int, before, after: np.ndarray, text: str = "paint") -> None:
+        """Save `after` as an image's mask (before: the mask it replaces, None if it had none);
+        a mask erased to all-ignore is taken away (the image is unlabeled again). One undo step;
+        ProjectError (nothing saved or recorded) on a bad mask."""
+        after = np.asarray(after)
+        if before is not None and np.array_equal(before, after):
+            return
+        if (after != IGNORE_INDEX).any():
+            self.project.save_mask(image_id, after)
+        elif before is None:
+            return  # nothing painted on an image without a mask: still no mask
+        else:
+            self.project.clear_mask(image_id)  # all erased: unlabeled again, left out of training
+        name = self.project.image(image_id).name
+        self._push(
+            _MaskStep(self.project, f"{text} on the mask of {name}", image_id, before, after)
+        )
 
     def remove_images(self, ids: Sequence[int]) -> int:
         """Remove images from the project (undoable); returns how many were removed."""

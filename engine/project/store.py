@@ -473,6 +473,40 @@ class Project:
             )
         self._changed("labels", [image_id])
 
+    def save_mask(self, image_id: int, mask) -> str:
+        """Save a painted HxW class-index mask for an image: checked (size, values), written
+        atomically into masks/, then recorded with the classes present. Returns its path.
+        ProjectError (nothing written) on a bad mask."""
+        from engine.project import masks
+
+        rec = self.image(image_id)
+        classes = self.classes()
+        arr = masks.check_mask(rec, mask, len(classes))
+        rel = rec.mask or masks.new_mask_rel(self.path, rec)
+        masks.write_mask_png(self.path / rel, arr, [c.color for c in classes])
+        present, _ = masks.present_values(arr, len(classes))
+        self.set_mask(image_id, rel, self.mask_classes(present))
+        return rel
+
+    def read_mask(self, image_id: int):
+        """An image's mask as an HxW uint8 array (None: no mask); ProjectError if unreadable."""
+        from engine.imaging import BadImage, load_mask
+
+        rec = self.image(image_id)
+        if not rec.mask:
+            return None
+        try:
+            return load_mask(self.path / rec.mask)
+        except BadImage as e:
+            raise ProjectError(f"{rec.name}: its mask cannot be read ({e.reason}).") from e
+
+    def clear_mask(self, image_id: int) -> None:
+        """Take an image's mask away (it counts as unlabeled again); the file is deleted."""
+        rec = self.image(image_id)
+        self.set_mask(image_id, None)
+        if rec.mask:
+            (self.path / rec.mask).unlink(missing_ok=True)
+
     # ----------------------------------------------------------------- snapshots (undo)
     def label_state(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         """Current class labels of `ids` (for undo)."""

@@ -82,6 +82,11 @@ class DataPage(DataActions, QWidget):
         cl.addWidget(self.stack, 1)
 
         self.viewer = ImageViewer(self)
+        self.viewer.editor.set_state(self.state)
+        self.viewer.editor.message.connect(self.status_message)
+        self.viewer.editor.assist.go_to.connect(self.go_to_image)
+        if bridge is not None:
+            self.viewer.editor.assist.set_bridge(bridge)
         self.viewer.hide()
         self.viewer.closed.connect(self.browser.setFocus)
         self.viewer.step.connect(self._step)
@@ -214,6 +219,16 @@ class DataPage(DataActions, QWidget):
             self.panel.values.set_values(list(rec.values))
         if self.viewer.isVisible() and current.isValid():
             self.viewer.show_record(self.model.record(current.row()))
+
+    def go_to_image(self, image_id: int) -> None:
+        """Show image `image_id` in the viewer (clearing the filters if they hide it)."""
+        if self.model.row_of(image_id) is None:
+            self.filters.reset()
+            self.apply_filters()
+        row = self.model.row_of(image_id)
+        if row is not None:
+            self.browser.setCurrentIndex(self.model.index(row))
+            self.open_viewer(self.model.index(row))
 
     def _step(self, delta: int) -> None:
         row = self.browser.currentIndex().row() + delta

@@ -1,7 +1,11 @@
 """The image viewer: one image large, with zoom (wheel, fit, 100 %), pan (drag), and the
-segmentation mask drawn over it as a semi-transparent overlay in the class colours."""
+segmentation mask drawn over it as a semi-transparent overlay in the class colours. In a
+segmentation project the mask editor (gui.paint.editor) paints on that overlay."""
 
 from __future__ import annotations
+
+import contextlib
+import os
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -19,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.common.overlay import IGNORE_INDEX, mask_to_rgba, to_qimage
+from engine.project.masks import present_values
+from gui.common.overlay import to_qimage
+from gui.paint.canvas import MaskLayer, bgra_lut
 
 BACKGROUND_NAMES = {"background", "_background_", "bg"}
 
@@ -87,6 +93,9 @@ class ImageViewer(QWidget):
         self.record = None
         self.mask: np.ndarray | None = None
         self._image: QImage | None = None
+        self.mask_problem = ""  # why the shown mask cannot be painted on ("" if it can)
+        self._mask_stamp = None  # (path, mtime, size) of the mask file shown
+        self._saving = False  # the editor is saving: its own change event needs no reload
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(6)
@@ -116,13 +125,17 @@ class ImageViewer(QWidget):
         self.scene = QGraphicsScene(self)
         self.image_item = QGraphicsPixmapItem()
         self.image_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.overlay_item = QGraphicsPixmapItem()  # nearest-neighbour: crisp class edges
+        self.overlay_item = MaskLayer()  # nearest-neighbour: crisp class edges
         self.scene.addItem(self.image_item)
         self.scene.addItem(self.overlay_item)
         self.view = ZoomView(self)
         self.view.setScene(self.scene)
-        self.view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.view.zoom_changed.connect(self._on_zoom)
         self.view.step.connect(self.step)
+        from gui.paint.editor import MaskEditor
+
+        self.editor = MaskEditor(self)
+        lay.addWidget(self.editor)
         lay.addWidget(self.view, 1)
         orow = QHBoxLayout()
         self.opacity_label = QLabel("Mask opacity")
@@ -139,28 +152,60 @@ class ImageViewer(QWidget):
         lay.addWidget(self.legend)
         self.overlay_item.setOpacity(0.5)
         self._show_mask_controls(False)
+        self.editor.hide()
 
     # ------------------------------------------------------------------ content
     def set_project(self, project) -> None:
         self.project = project
         self.clear()
+        self.editor.set_project(project)
 
     def clear(self) -> None:
         self.record, self.mask, self._image = None, None, None
+        self._mask_stamp, self.mask_problem = None, ""
         self.image_item.setPixmap(QPixmap())
-        self.overlay_item.setPixmap(QPixmap())
+        self.overlay_item.set_mask(None)
         self.title.setText("")
         self.info.setText("")
         self._show_mask_controls(False)
 
-    def show_record(self, record) -> None:
-        """Load and show `record`'s image (and mask); an unreadable file shows why."""
-        from engine.imaging import BadImage, load_mask, load_rgb
+    @contextlib.contextmanager
+    def saving(self):
+        """While the editor saves the mask it shows, its change event reloads nothing."""
+        self._saving = True
+        try:
+            yield
+        finally:
+            self._saving = False
+            self._mask_stamp = self._stamp(self.record)
 
+    def _stamp(self, record):
+        if record is None or not record.mask:
+            return None
+        try:
+            st = os.stat(self.project.abspath(record.mask))
+        except OSError:
+            return None
+        return record.mask, st.st_mtime_ns, st.st_size
+
+    def show_record(self, record) -> None:
+        """Load and show `record`'s image (and mask); an unreadable file shows why. The same
+        image again (a change event) keeps the zoom and reloads the mask only if it changed."""
+        from engine.imaging import BadImage, load_rgb
+
+        same = self.record is not None and self.record.id == record.id and self._image is not None
         self.record = record
+        if same:
+            if not self._saving and self._stamp(record) != self._mask_stamp:
+                self._load_mask(record)
+            elif self._saving and not record.mask:
+                self.mask = None  # the editor erased everything: the mask was taken away
+            self.info.setText(self._describe(record) + self.mask_problem_text())
+            self.refresh_overlay()
+            return
         self.title.setText(record.name)
         self.mask = None
-        self.overlay_item.setPixmap(QPixmap())
+        self.overlay_item.set_mask(None)
         try:
             rgb = np.asarray(load_rgb(self.project.abspath(record.file)))
             self._image = to_qimage(rgb)
@@ -170,37 +215,74 @@ class ImageViewer(QWidget):
             self.info.setText(
                 f"<span style='color:#b42318'>Cannot read this image: {e.reason}</span>"
             )
+            self.mask_problem = f"the image cannot be read ({e.reason})"
             self._show_mask_controls(False)
+            self.editor.record_shown()
             return
         self.image_item.setPixmap(QPixmap.fromImage(self._image))
         self.scene.setSceneRect(QRectF(0, 0, self._image.width(), self._image.height()))
-        problem = ""
-        if record.mask:
-            try:
-                self.mask = load_mask(self.project.abspath(record.mask))
-            except BadImage as e:
-                problem = f" · mask unreadable: {e.reason}"
-        self.info.setText(self._describe(record) + problem)
+        self._load_mask(record)
+        self.info.setText(self._describe(record) + self.mask_problem_text())
         self.refresh_overlay()
         self.fit()
+        self.editor.record_shown()
+
+    def _load_mask(self, record) -> None:
+        """Read `record`'s mask file (if any) and say why it cannot be painted on, if so."""
+        from engine.imaging import BadImage, load_mask
+
+        self.mask, self.mask_problem = None, ""
+        self._mask_stamp = self._stamp(record)
+        if not record.mask:
+            return
+        try:
+            self.mask = load_mask(self.project.abspath(record.mask))
+        except BadImage as e:
+            self.mask_problem = f"mask unreadable: {e.reason}"
+            return
+        h, w = self.mask.shape
+        if (w, h) != (self._image.width(), self._image.height()):
+            self.mask_problem = (
+                f"the mask is {w} × {h} px but the image is {self._image.width()} × "
+                f"{self._image.height()} px"
+            )
+            return
+        n = len(self.project.classes())
+        _, extra = present_values(self.mask, n)
+        if extra:
+            self.mask_problem = f"mask value {extra[-1]} has no class (classes 0-{n - 1})"
+
+    def mask_problem_text(self) -> str:
+        return f" · {self.mask_problem}" if self.mask_problem else ""
 
     def refresh_overlay(self) -> None:
         """Recolour the overlay (after a class recolour) and rebuild the legend."""
         has = self.mask is not None and self._image is not None
         self._show_mask_controls(has)
+        if self.editor.painting:
+            self._show_mask_controls(True)
         if not has:
-            self.overlay_item.setPixmap(QPixmap())
+            self.overlay_item.set_mask(None)
             return
         classes = self.project.classes()
-        # A class called "background" would tint the whole image; it is left clear.
-        drawn = [c for c in classes if c.name.strip().lower() not in BACKGROUND_NAMES]
+        # A class called "background" would tint the whole image; it is left clear (except
+        # while painting, where background and ignore must look different).
+        drawn = [
+            c
+            for c in classes
+            if self.editor.painting or c.name.strip().lower() not in BACKGROUND_NAMES
+        ]
         # full strength here: the opacity slider sets the overlay item's opacity instead
-        rgba = mask_to_rgba(self.mask, {c.position: c.color for c in drawn}, opacity=1.0)
-        self.overlay_item.setPixmap(QPixmap.fromImage(to_qimage(rgba)))
+        lut = bgra_lut({c.position: c.color for c in drawn})
+        if self.overlay_item.mask is not self.mask:
+            self.overlay_item.set_mask(self.mask, lut)
+        elif not np.array_equal(lut, self.overlay_item.lut):
+            self.overlay_item.set_lut(lut)
         mh, mw = self.mask.shape
         sx, sy = self._image.width() / mw, self._image.height() / mh
         self.overlay_item.setTransform(self.overlay_item.transform().fromScale(sx, sy))
-        present = set(np.unique(self.mask).tolist()) - {IGNORE_INDEX}
+        known, unknown_values = present_values(self.mask, len(classes))
+        present = set(known) | set(unknown_values)
         chips = [
             f"<span style='color:{c.color}'>■</span>&nbsp;{c.name}"
             if c in drawn
@@ -220,7 +302,7 @@ class ImageViewer(QWidget):
         elif rec.labels:
             parts.append(", ".join(rec.labels))
         elif not rec.mask:
-            parts.append("unlabeled")
+            parts.append("unlabeled (no mask yet)")
         return " · ".join(parts)
 
     def _show_mask_controls(self, on: bool) -> None:
@@ -228,6 +310,14 @@ class ImageViewer(QWidget):
             w.setVisible(on)
 
     # ------------------------------------------------------------------ zoom / close
+    def _on_zoom(self, z: float) -> None:
+        """Show the zoom; from 200 % on, image pixels are drawn as squares like the mask's."""
+        self.zoom_label.setText(f"{z * 100:.0f} %")
+        mode = Qt.TransformationMode
+        self.image_item.setTransformationMode(
+            mode.FastTransformation if z >= 2 else mode.SmoothTransformation
+        )
+
     def fit(self) -> None:
         self.view.fit()
 

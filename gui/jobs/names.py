@@ -16,6 +16,8 @@ class JobName(StrEnum):
     IMPORT = "import"
     DEMO = "demo"
     EXPORT = "export"
+    PREDICT_MASK = "predict_mask"
+    LEAST_CERTAIN = "least_certain"
 
     @property
     def text(self) -> str:
@@ -31,6 +33,8 @@ _TEXTS = {
     JobName.IMPORT: "Importing images…",
     JobName.DEMO: "Making the demo project…",
     JobName.EXPORT: "Exporting the model…",
+    JobName.PREDICT_MASK: "Predicting this image's mask…",
+    JobName.LEAST_CERTAIN: "Finding the image the model is least sure of…",
 }
 
 TRAINING_JOBS = frozenset({JobName.TRAIN, JobName.LR_FIND})
