@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.project.records import IGNORE_INDEX, ImageRecord, ProjectError
+from engine.errors import ProjectError
+from engine.project.records import IGNORE_INDEX, ImageRecord
 
 
 def check_mask(rec: ImageRecord, mask: np.ndarray, n_classes: int) -> np.ndarray:

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.project.records import IGNORE_INDEX, ProjectError
+from engine.errors import ProjectError
+from engine.project.records import IGNORE_INDEX
 from gui.paint import tools
 from gui.paint.canvas import BrushCursor
 from gui.paint.input import PaintInput

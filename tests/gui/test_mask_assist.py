@@ -12,7 +12,7 @@ from engine.predict.predictor import Predictor
 from engine.project.store import Project
 from gui.jobs.names import JobName
 from gui.jobs.paint import mean_entropy
-from tests.gui.helpers import train_tiny_projects
+from tests.support.projects import train_tiny_projects
 
 
 @pytest.fixture(scope="module")

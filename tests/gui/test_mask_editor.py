@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from engine.project.store import Project
-from tests.gui.conftest import make_project, make_seg_project
+from tests.support.projects import make_labeled_project, make_seg_project
 
 L = Qt.MouseButton.LeftButton
 
@@ -18,7 +18,7 @@ L = Qt.MouseButton.LeftButton
 @pytest.fixture
 def seg(page, tmp_path):
     """A segmentation project of 3 unpainted 48 px images, the first open in the editor at 4x."""
-    p = make_project(
+    p = make_labeled_project(
         tmp_path / "seg", "segmentation", n=3, classes=("background", "road", "car"), size=48
     )
     p.recolor_class("road", "#ff0000")
@@ -194,7 +194,7 @@ def test_a_mask_with_a_value_beyond_the_classes_is_not_painted_over(page, tmp_pa
 
 
 def test_an_undecodable_image_cannot_be_painted(page, tmp_path):
-    p = make_project(
+    p = make_labeled_project(
         tmp_path / "b", "segmentation", n=1, classes=("background", "road"), bad=("broken.png",)
     )
     page.set_project(p)
