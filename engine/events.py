@@ -82,6 +82,7 @@ class FitEnd:
     cancelled: bool
     history: list[dict] = field(default_factory=list)  # one dict per epoch, like EpochEnd
     run_id: str = ""  # the run's folder name in models/runs/ ("" if no epoch started)
+    promoted: bool = False  # the run finished better and its model is now the model in use
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ evaluation, the run's record).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import torch
 
@@ -150,8 +151,8 @@ def _fit_end(
         history=state.history,
         run_id=record.run_id if record else "",
     )
-    emit(callbacks, "on_fit_end", end)
-    return end
+    emit(callbacks, "on_fit_end", end)  # the model-in-use decision is taken by a callback here
+    return replace(end, promoted=bool(record and record.promoted))
 
 
 def train(

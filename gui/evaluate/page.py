@@ -178,8 +178,9 @@ class EvaluatePage(QWidget):
         metrics = ", ".join(f"{k} {fmt(v)}" for k, v in ev.metrics.items())
         keys = ev.task in ("classification", "multilabel")  # number keys relabel; not masks
         hint = " Fix a wrong label: select the image and press its class number (1-9)."
+        source = f" Model in use: run {ev.run_id}." if ev.run_id else " Model in use."
         self.summary.setText(
-            f"<b>{len(ev.items)} validation images.</b> {metrics}." + (hint if keys else "")
+            f"<b>{len(ev.items)} validation images.</b> {metrics}.{source}" + (hint if keys else "")
         )
         keys_tip = tip("top_losses") + "<br>Keys 1-9 set the label of the image."
         self.items.setToolTip(keys_tip if keys else tip("top_losses_plain"))

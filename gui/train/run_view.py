@@ -276,7 +276,7 @@ class RunView(QWidget):
             self.plots.flush()
         head = "Stopped" if r.cancelled else "Done"
         metric = f", best metric {r.best_metric:.4f}" if r.best_metric is not None else ""
-        kept = f" The model is saved in {r.checkpoint}." if r.checkpoint else " No model was kept."
+        kept = _kept_text(r)
         skipped = f" {len(self.skipped)} image(s) were skipped." if self.skipped else ""
         self.status.setText(
             f"{head}: {r.epochs_done} epoch(s), best epoch {r.best_epoch + 1}{metric}.{kept}"
@@ -315,3 +315,15 @@ class RunView(QWidget):
         self.progress.setFormat("Stopped")
         self.progress.setRange(0, 1)
         self.status.setText("Stopped. The best model so far is kept in the project.")
+
+
+def _kept_text(r: FitEnd) -> str:
+    """What became of the run's model: the model in use only when a finished run did better."""
+    if not r.checkpoint:
+        return " No model was kept."
+    run = f"run {r.run_id}" if r.run_id else "this run"
+    if r.promoted:
+        return f" Its best model ({run}) is now the model in use for Evaluate and Predict."
+    if r.cancelled:
+        return f" The model in use is unchanged; {run} is kept in models/runs/ and can be resumed."
+    return f" The model in use did as well or better, so it stays; {run} is kept in models/runs/."

@@ -139,7 +139,7 @@ def test_click_train_runs_and_plots_every_batch_and_epoch(qtbot, page, bridge, p
     assert len(page.run.plots.valid_curve.getData()[0]) == 2  # one point per epoch
     assert all(len(c.getData()[0]) == 2 for c in page.run.plots.metric_curves.values())
     assert page.run.table.rowCount() == 2
-    assert "Done" in page.run.status.text() and "best.pt" in page.run.status.text()
+    assert "Done" in page.run.status.text() and "now the model in use" in page.run.status.text()
     assert page.settings.train_button.isEnabled()
     saved = project.load_settings()
     assert saved["image_size"] == 32 and saved["leave_one_core"] is True

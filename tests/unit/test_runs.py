@@ -60,6 +60,7 @@ def test_a_worse_run_stopped_or_finished_leaves_the_model_in_use(tmp_path):
     worse = train(project, _cfg())
     rec = get_run(project, worse.run_id)
     assert rec.status == "finished" and not rec.promoted
+    assert not worse.promoted and not stopped.promoted
     # both measured now, on the same validation images
     assert rec.final_metrics["accuracy"] <= 0.5 and rec.in_use_metric >= 0.9
     assert _in_use(project) == before
@@ -80,6 +81,7 @@ def test_a_finished_better_run_becomes_the_model_in_use(tmp_path):
     _swap_train_labels(project)
     bad = train(project, _cfg())
     assert get_run(project, bad.run_id).promoted  # the first model: nothing to compare with
+    assert bad.promoted  # the FitEnd the GUI shows says so too
     assert load_evaluation(project).metrics["accuracy"] <= 0.5
 
     _swap_train_labels(project)  # labels right again
