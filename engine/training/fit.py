@@ -16,13 +16,14 @@ from engine.training.learner import DivergedError, emit
 def fit(project, config, run, callbacks, control, resume_ck) -> FitEnd:
     """Run the epochs of `run` (see engine.training.train._setup); returns the FitEnd it reports."""
     from engine.training import checkpoint as ck
+    from engine.training import recipe
     from engine.training import train as tr
     from engine.training.eval_run import evaluate_valid
     from engine.training.metrics import MAIN_METRIC, METRIC_NAMES, is_better
 
     spec, bundle, learner = run.spec, run.bundle, run.learner
     folder = ck.models_dir(project)
-    fe, total = int(config.freeze_epochs), int(config.freeze_epochs + config.epochs)
+    fe, total = recipe.split_epochs(config.epochs, config.freeze_epochs, bundle.pretrained)
     steps = len(run.train_loader)
     history, start, best, best_epoch, lr = [], 0, None, -1, config.lr
     if resume_ck is not None:
@@ -95,7 +96,7 @@ def fit(project, config, run, callbacks, control, resume_ck) -> FitEnd:
                 phase = "frozen" if frozen else "unfrozen"
                 bundle.freeze_body() if frozen else bundle.unfreeze()
                 n_ep = fe if frozen else total - fe
-                base_lr = lr if frozen else (lr / 2 if fe > 0 else lr)
+                base_lr = recipe.phase_lr(lr, frozen, fe)
                 opt, sched = tr._optimizer(
                     bundle, base_lr, frozen, config.weight_decay, n_ep * steps
                 )

@@ -1,9 +1,10 @@
 """Training entry points: `train` (fastai's fine_tune recipe) and `lr_find`.
 
-fine_tune: `freeze_epochs` epochs with the pretrained body frozen (one-cycle on the head; no
-backward pass through the body), then `epochs` epochs unfrozen with discriminative learning rates
-(lr/100 .. lr across the model's parameter groups), one-cycle schedule, AdamW. `config.lr=None`
-runs the LR finder first. Checkpoints, history and the evaluation go to PROJECT/models/.
+The phases and per-group rates come from engine.training.recipe: with a pretrained body,
+`freeze_epochs` of the `epochs` train the head alone, the rest unfrozen with discriminative rates
+(lr/100 .. lr); from scratch, every epoch unfrozen at one rate. One-cycle schedule, AdamW.
+`config.lr=None` takes the LR finder's suggestion (cached in the project; see lr_find.py).
+Checkpoints, history and the evaluation go to PROJECT/models/.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from engine.training.fit import fit
 from engine.training.learner import DivergedError, Learner, device_tools, emit
 
 __all__ = ["train", "lr_find", "TrainingError", "DivergedError"]
-LR_FIND_ITERS = 100  # steps of the LR sweep run when config.lr is None
+LR_FIND_ITERS = None  # steps of the LR sweep; None: lr_find.finder_steps (bounded in time too)
 
 
 @dataclass
@@ -112,7 +113,7 @@ def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
     return _Run(spec, bundle, learner, train_dl, valid_dl, device)
 
 
-def _find(run: _Run, freeze: bool, num_it: int) -> LRFinderResult:
+def _find(run: _Run, freeze: bool, num_it: int | None) -> LRFinderResult:
     from engine.training.lr_find import run_lr_find
 
     if freeze:
@@ -125,29 +126,50 @@ def _find(run: _Run, freeze: bool, num_it: int) -> LRFinderResult:
         run.bundle.unfreeze()
 
 
+def _cached_find(project, config: TrainConfig, run: _Run, num_it, use_cache: bool):
+    """The finder's result for these settings: from PROJECT/models/lr_find.json, or a new sweep."""
+    from engine.training import lr_find as lf
+    from engine.training.recipe import finder_frozen
+
+    frozen = finder_frozen(config.freeze_epochs, run.bundle.pretrained)
+    key = lf.cache_key(config, run.spec, frozen)
+    hit = lf.load_cached(project, key) if use_cache else None
+    if hit is not None:
+        return hit
+    res = _find(run, frozen, num_it)
+    lf.save_cached(project, key, res)
+    return res
+
+
 def lr_find(
     project,
     config: TrainConfig,
     callbacks=(),
     control: RunControl | None = None,
     num_it: int | None = None,
+    use_cache: bool = True,
 ) -> LRFinderResult:
-    """Loss against learning rate, and a suggested rate; the model is left untouched."""
+    """Loss against learning rate, and a suggested rate; the model is left untouched.
+
+    A result for the same settings and data is read back from the project instead of sweeping
+    again (use_cache=False forces a new sweep)."""
     config = TrainConfig.from_dict(config.to_dict())
     run = _setup(project, config, callbacks, control or RunControl())
-    return _find(run, config.freeze_epochs > 0, num_it or LR_FIND_ITERS)
+    return _cached_find(project, config, run, num_it or LR_FIND_ITERS, use_cache)
 
 
 def _optimizer(bundle, lr: float, frozen: bool, wd: float, steps: int):
-    """AdamW over parameter groups (no weight decay on biases / norms) + one-cycle."""
+    """AdamW over parameter groups (no weight decay on biases / norms) + one-cycle; the group
+    rates and the cycle's shape come from engine.training.recipe (pretrained or from scratch)."""
     import torch
+
+    from engine.training import recipe
 
     groups = bundle.param_groups()
     if frozen:
-        groups, lrs = groups[-1:], [lr]
-    else:
-        n = len(groups)
-        lrs = [lr / 100 * 100 ** (i / max(n - 1, 1)) for i in range(n)]
+        groups = groups[-1:]
+    lrs = recipe.group_lrs(lr, len(groups), frozen=frozen, pretrained=bundle.pretrained)
+    shape = recipe.schedule(frozen=frozen, pretrained=bundle.pretrained)
     pg, max_lrs = [], []
     for params, glr in zip(groups, lrs, strict=True):
         decay = [p for p in params if p.ndim > 1]
@@ -161,9 +183,9 @@ def _optimizer(bundle, lr: float, frozen: bool, wd: float, steps: int):
         opt,
         max_lr=max_lrs,
         total_steps=max(steps, 1),
-        pct_start=0.99 if frozen else 0.3,
-        div_factor=25.0 if frozen else 5.0,
-        final_div_factor=1e5,
+        pct_start=shape.pct_start,
+        div_factor=shape.div_factor,
+        final_div_factor=shape.final_div_factor,
         base_momentum=0.85,
         max_momentum=0.95,
     )
@@ -177,7 +199,7 @@ def train(
     control: RunControl | None = None,
     resume: bool = False,
 ) -> FitEnd:
-    """Fine-tune a pretrained network on the project; see the module docstring."""
+    """Train a network on the project (fine-tune or from scratch); see the module docstring."""
     from engine.training import checkpoint as ck
 
     control = control or RunControl()
@@ -200,6 +222,8 @@ def train(
     project.save_settings(config.to_dict())
     run = _setup(project, config, callbacks, control)
     try:
+        if config.lr is None and resume_ck is None:  # "auto": the finder's (cached) suggestion
+            config.lr = _cached_find(project, config, run, LR_FIND_ITERS, True).suggestion
         return fit(project, config, run, callbacks, control, resume_ck)
     except Cancelled:  # before the first epoch (LR finder): nothing trained, nothing to save
         end = FitEnd(0, -1, None, "", True, [])

@@ -90,7 +90,7 @@ def train_tiny_projects(root: Path, sizes: Mapping[str, int]) -> dict[str, Path]
     out = {}
     for task, n in sizes.items():
         p = make_train_project(root / task, task, n=n)
-        train(p, tiny_config(arch=ARCH[task], batch_size=4, freeze_epochs=0))
+        train(p, tiny_config(arch=ARCH[task], batch_size=4, epochs=1))
         p.close()
         out[task] = root / task
     return out

@@ -13,7 +13,7 @@ from engine.cli.main import run
 from tests.unit.trainproj import make_project
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--arch", "mobilenet_v3_small", "--weights", "none", "--epochs", "1",
+FAST = ["--arch", "mobilenet_v3_small", "--weights", "none", "--epochs", "2",
         "--freeze-epochs", "1", "--lr", "0.001", "--image-size", "32", "--batch-size", "8",
         "--device", "cpu"]  # fmt: skip
 

@@ -22,11 +22,12 @@ TINTS = {"red": (200, 40, 40), "blue": (40, 60, 200), "green": (40, 180, 60)}
 
 
 def tiny_config(**kw) -> TrainConfig:
-    """A config for fast CPU tests: random init, 32 px, batch 8, 1 + 1 epochs, fixed LR."""
+    """A config for fast CPU tests: random init, 32 px, batch 8, 2 epochs (1 frozen if the weights
+    are pretrained), fixed LR."""
     base = dict(
         arch="resnet18",
         weights="none",
-        epochs=1,
+        epochs=2,
         freeze_epochs=1,
         lr=1e-3,
         image_size=32,
