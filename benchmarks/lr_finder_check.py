@@ -40,7 +40,7 @@ def _config(arch: str, size: int, epochs: int, seed: int, weights: str = "none",
     from engine.config import TrainConfig
 
     return TrainConfig(arch=arch, weights=weights, image_size=size, epochs=epochs, device="cpu",
-                       seed=seed, **kw)  # fmt: skip
+                       seed=seed, leave_one_core=True, **kw)  # fmt: skip
 
 
 def suggest(ds, folder: Path, cfg) -> tuple[float, float, int]:

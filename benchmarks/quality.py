@@ -6,10 +6,12 @@ For each data set (see benchmarks/bench_data.py; lfw_faces and texture_mosaic ne
 scikit-image) and seed, in alternating order:
 - engine: a new Project, the images imported through the engine's import API, then
   `engine.training.train.train(project, TrainConfig(...))` with the defaults except the network,
-  image size, epochs and seed chosen per data set below, weights "none" (no download here) and
-  device "cpu". Timed from the call to its return: LR search (none by default), first epoch and
-  the final evaluation included. Its kept model (models/best.pt) predicts the test split
-  through the engine's Predictor.
+  image size, epochs and seed chosen per data set below, weights "none" (no download here),
+  device "cpu" and leave_one_core (one torch thread per spare core, as the GUI runs it; the
+  reference gets the same number: OpenMP threads on a busy 2-core machine otherwise spin and
+  make timings meaningless). Timed from the call to its return: LR search (none by default),
+  first epoch and the final evaluation included. Its kept model (models/best.pt) predicts the
+  test split through the engine's Predictor.
 - reference: benchmarks/reference.py (torchvision's reference recipe: AdamW, one-cycle,
   random-resized crop and flip) on the same network, image size, epochs, batch size and splits;
   its last model predicts the test split.
@@ -52,9 +54,8 @@ def run_engine(ds, folder: Path, arch: str, size: int, epochs: int, seed: int):
 
     project = bd.make_project(ds, folder)
     try:
-        cfg = TrainConfig(
-            arch=arch, weights="none", image_size=size, epochs=epochs, device="cpu", seed=seed
-        )
+        cfg = TrainConfig(arch=arch, weights="none", image_size=size, epochs=epochs, device="cpu",
+                          seed=seed, leave_one_core=True)  # fmt: skip
         t0 = time.perf_counter()
         end = train(project, cfg)
         seconds = time.perf_counter() - t0
@@ -132,7 +133,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import torch
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    from engine.devices import set_cpu_threads
+
+    torch.set_num_threads(set_cpu_threads(leave_one_core=True))  # the reference uses as many
     sets = QUICK if args.quick else SETS
     if args.only:
         sets = {k: v for k, v in SETS.items() if k in args.only.split(",")}

@@ -29,7 +29,8 @@ from engine.training.learner import Learner, emit
 
 START_LR, END_LR = 1e-6, 10.0
 MAX_STEPS, MIN_STEPS = 100, 40
-BUDGET_S = 20.0  # wall-clock cap of a sweep
+BUDGET_S = 20.0  # wall-clock cap of a sweep, from its first step on (warm-up not counted)
+FLOOR_STEPS = 16  # a sweep takes at least this many steps (unless the loss explodes)
 DIVERGE = 4.0  # stop once the smoothed loss exceeds this many times its minimum
 CACHE_FILE = "lr_find.json"
 CACHE_VERSION = 2  # bump when the sweep or the rule changes: older results are not reused
@@ -101,7 +102,7 @@ def _sweep(learner: Learner, loader, num_it: int, start_lr: float, end_lr: float
     losses: list[float] = []
     planned, lr, best, avg = num_it, start_lr, math.inf, 0.0
     beta = beta_for(num_it)
-    t0 = t1 = time.perf_counter()
+    t1 = time.perf_counter()
     model.train()
     try:
         it, stop = 0, False
@@ -117,8 +118,8 @@ def _sweep(learner: Learner, loader, num_it: int, start_lr: float, end_lr: float
                     t1 = now  # the first step carries warm-up costs: time the others
                 elif budget_s:
                     per_step = (now - t1) / (it - 1)
-                    fit = it + int(max(0.0, budget_s - (now - t0)) / max(per_step, 1e-9))
-                    planned = max(it, min(num_it, fit))
+                    fit = it + int(max(0.0, budget_s - (now - t1)) / max(per_step, 1e-9))
+                    planned = max(it, min(num_it, max(fit, FLOOR_STEPS)))
                 emit(learner.callbacks, "on_progress", Progress(it, planned, TEXT))
                 if not math.isfinite(loss):
                     stop = True

@@ -28,7 +28,9 @@ class Schedule:
 
 FROZEN = Schedule(pct_start=0.99, div_factor=25.0)  # fine_tune's head-only phase
 FINE_TUNE = Schedule(pct_start=0.3, div_factor=5.0)  # fine_tune's unfrozen phase
-SCRATCH = Schedule(pct_start=0.25, div_factor=25.0)  # fit_one_cycle's defaults
+# fit_one_cycle's shape (fastai warms up for 25 %; 0.3 as torch's default: 0.25 x 4 steps hits a
+# division by zero in torch's OneCycleLR when pct_start x total_steps == 1)
+SCRATCH = Schedule(pct_start=0.3, div_factor=25.0)
 
 
 def split_epochs(epochs: int, freeze_epochs: int, pretrained: bool) -> tuple[int, int]:

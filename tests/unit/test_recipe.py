@@ -36,6 +36,22 @@ def test_schedules_follow_fastai():
     assert recipe.finder_frozen(1, pretrained=True) and not recipe.finder_frozen(1, False)
 
 
+def test_every_schedule_builds_for_short_runs():
+    import torch
+
+    for steps in range(1, 12):
+        for frozen, pretrained in ((True, True), (False, True), (False, False)):
+            shape = recipe.schedule(frozen=frozen, pretrained=pretrained)
+            opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
+            sched = torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=1e-3, total_steps=steps, pct_start=shape.pct_start,
+                div_factor=shape.div_factor, final_div_factor=shape.final_div_factor,
+            )  # fmt: skip
+            for _ in range(steps):
+                opt.step()
+                sched.step()
+
+
 def test_defaults_are_a_fixed_rate_and_a_total_of_epochs():
     cfg = TrainConfig()
     assert cfg.lr == DEFAULT_LR == 2e-3 and cfg.epochs == 5 and cfg.freeze_epochs == 1

@@ -124,8 +124,8 @@ def test_lr_find_gives_a_curve_and_keeps_weights(tmp_path):
     from engine.training.lr_find import run_lr_find
 
     project = make_project(tmp_path / "p", "classification", n=24)
-    res = lr_find(project, tiny_config(arch="mobilenet_v3_small"), num_it=12)
-    assert len(res.lrs) == len(res.losses) >= 10
+    res = lr_find(project, tiny_config(arch="mobilenet_v3_small"), num_it=20)
+    assert len(res.lrs) == len(res.losses) >= 5  # it stops once the loss explodes
     assert np.all(np.diff(res.lrs) > 0) and np.all(np.isfinite(res.losses))
     assert res.lrs[0] <= res.suggestion <= res.lrs[-1]
 
