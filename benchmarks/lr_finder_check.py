@@ -137,8 +137,7 @@ def main(argv=None) -> int:
 
 def _transfer_case(seeds, grid, work: Path, log) -> dict:
     """Fine-tuning: weights pretrained on task A, task B's few images, one frozen epoch."""
-    a = bd.glyphs(work / "a", transfer.TASK_A, per_class=60, size=48, seed=100, name="task_a")
-    _, _, weights = transfer._train(a, work / "pa", weights="none", epochs=12, seed=0)
+    _, _, weights = transfer.pretrain(work)
     b = bd.glyphs(work / "b", transfer.TASK_B, per_class=43, size=48, seed=200, name="task_b",
                   fractions=(10 / 43, 3 / 43, 30 / 43))  # fmt: skip
 

@@ -2,7 +2,7 @@
 
     python benchmarks/quality.py --json [--seeds 3] [--only NAME,...] [--quick]
 
-For each data set (see benchmarks/bench_data.py; lfw_faces and texture_mosaic need
+For each data set (see benchmarks/bench_data.py; lfw_faces and photo_shapes need
 scikit-image) and seed, in alternating order:
 - engine: a new Project, the images imported through the engine's import API, then
   `engine.training.train.train(project, TrainConfig(...))` with the defaults except the network,
@@ -42,7 +42,7 @@ import reference as ref  # noqa: E402
 SETS = {
     "lfw_faces": ({}, "resnet18", 32, 10),
     "colour_shapes": ({"n": 150, "size": 48}, "resnet18", 32, 6),
-    "texture_mosaic": ({"n": 120, "size": 64}, "lraspp_mobilenet_v3_large", 64, 10),
+    "photo_shapes": ({"n": 150, "size": 48}, "unet_resnet18", 48, 20),
 }
 QUICK = {"colour_shapes": ({"n": 24, "size": 32}, "resnet18", 32, 1)}
 

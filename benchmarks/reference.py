@@ -59,8 +59,8 @@ def transforms(size: int, train: bool, seg: bool):
             v2.RandomCrop(size, pad_if_needed=True, fill=fill),
             v2.RandomHorizontalFlip(),
         ]
-        return v2.Compose([*aug, v2.ToDtype({tv_tensors.Image: torch.float32}, scale=True),
-                           v2.Normalize(MEAN, STD)])  # fmt: skip
+        to_float = v2.ToDtype({tv_tensors.Image: torch.float32, "others": None}, scale=True)
+        return v2.Compose([*aug, to_float, v2.Normalize(MEAN, STD)])
     aug = [v2.RandomResizedCrop(size, antialias=True), v2.RandomHorizontalFlip()]
     return v2.Compose([*aug, *tail])
 

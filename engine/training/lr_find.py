@@ -7,8 +7,9 @@ MIN_STEPS, and a time budget (BUDGET_S): the sweep measures its step time as it 
 spreads the remaining rates over the steps that still fit, so it always reaches the top of its
 range. Its result is cached per project and settings (PROJECT/models/lr_find.json).
 
-The suggestion rule was fitted against the rate that trains best on a grid, on several data
-sets (benchmarks/lr_finder_check.py); see `suggest`.
+The suggestion (`suggest`) is the rate at the minimum of the loss smoothed over +-0.75 decades,
+checked against the rate that trains best on a grid, on several data sets
+(benchmarks/lr_finder_check.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.config import DEFAULT_LR
 from engine.events import LRFinderResult, Progress
 from engine.training.learner import Learner, emit
 
@@ -31,34 +33,16 @@ START_LR, END_LR = 1e-6, 10.0
 MAX_STEPS, MIN_STEPS = 100, 40
 BUDGET_S = 20.0  # wall-clock cap of a sweep, from its first step on (warm-up not counted)
 FLOOR_STEPS = 16  # a sweep takes at least this many steps (unless the loss explodes)
-DIVERGE = 4.0  # stop once the smoothed loss exceeds this many times its minimum
+DIVERGE = 4.0  # stop once the (EMA-)smoothed loss exceeds this many times its minimum
+WINDOW_DECADES = 0.75  # half-width of the smoothing behind the suggestion, in decades of rate
 CACHE_FILE = "lr_find.json"
-CACHE_VERSION = 2  # bump when the sweep or the rule changes: older results are not reused
+CACHE_VERSION = 3  # bump when the sweep or the rule changes: older results are not reused
 TEXT = "Finding a learning rate"
 
 
 def finder_steps(steps_per_epoch: int) -> int:
     """Steps of a sweep: one epoch of data, but at least MIN_STEPS and at most MAX_STEPS."""
     return int(min(MAX_STEPS, max(MIN_STEPS, steps_per_epoch)))
-
-
-def valley(lrs: np.ndarray, losses: np.ndarray) -> float:
-    """fastai's valley suggestion: ~2/3 down the longest decreasing run of the loss curve."""
-    n = len(losses)
-    if n < 3:
-        return float(lrs[n // 2]) if n else 1e-3
-    lds = [1] * n
-    max_start, max_end = 0, 0
-    for i in range(1, n):
-        for j in range(i):
-            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
-                lds[i] = lds[j] + 1
-            if lds[max_end] < lds[i]:
-                max_end = i
-                max_start = max_end - lds[max_end]
-    sections = (max_end - max_start) / 3
-    idx = min(n - 1, max_start + int(sections) + int(sections / 2))
-    return float(lrs[idx])
 
 
 def smooth(losses: np.ndarray, beta: float) -> np.ndarray:
@@ -71,23 +55,34 @@ def smooth(losses: np.ndarray, beta: float) -> np.ndarray:
 
 
 def beta_for(n: int) -> float:
-    """Smoothing for a sweep of n steps: fastai's 0.98 suits 100+ steps; short sweeps need a
-    window that is a small fraction of the curve, or the smoothed loss lags by decades."""
+    """EMA smoothing for the sweep's stop test: fastai's 0.98 suits 100+ steps; a short sweep
+    needs a shorter memory, or the explosion is noticed decades late."""
     return float(min(0.98, max(0.6, 1 - 8.0 / max(n, 1))))
 
 
-def suggest(lrs: np.ndarray, raw: np.ndarray) -> float:
-    """The suggested peak rate: a tenth of the rate where the smoothed loss is lowest.
+def smooth_log(lrs: np.ndarray, losses: np.ndarray, half: float = WINDOW_DECADES) -> np.ndarray:
+    """Centred moving average over +-`half` decades of learning rate: no lag (an EMA over a short
+    sweep shifts the curve right by decades), and as wide in rate for 30 steps as for 100."""
+    x = np.log10(np.asarray(lrs, float))
+    raw = np.asarray(losses, float)
+    return np.array([raw[np.abs(x - xi) <= half].mean() for xi in x])
 
-    Measured against the best rate of a 5-point grid on several data sets (from scratch and
-    pretrained), this agrees within a factor of 3 where fastai's valley, on short sweeps of a
-    randomly initialised network, picked rates 10-100x too low.
+
+def suggest(lrs: np.ndarray, raw: np.ndarray) -> float:
+    """The suggested peak rate: where the smoothed loss is lowest (Leslie Smith's rule for a
+    one-cycle peak); the fixed default when the loss never fell (no signal in the sweep).
+
+    Fitted against the best rate of a 5-point grid (benchmarks/lr_finder_check.py): fastai's
+    valley and "minimum / 10" picked rates 5-100x too low on short from-scratch sweeps.
     """
     lrs, raw = np.asarray(lrs, float), np.asarray(raw, float)
     if len(raw) < 3:
-        return float(lrs[len(lrs) // 2]) if len(lrs) else 1e-3
-    s = smooth(raw, beta_for(len(raw)))
-    return float(lrs[int(np.argmin(s))] / 10)
+        return float(lrs[len(lrs) // 2]) if len(lrs) else DEFAULT_LR
+    s = smooth_log(lrs, raw)
+    i = int(np.argmin(s))
+    if s[i] > s[0] - 0.02 * abs(s[0]):  # never fell by 2 %: nothing to read from the curve
+        return DEFAULT_LR
+    return float(lrs[i])
 
 
 def _sweep(learner: Learner, loader, num_it: int, start_lr: float, end_lr: float, budget_s):
@@ -151,7 +146,7 @@ def run_lr_find(
     """Sweep on the trainable parameters as they are now (frozen body: the head's rate)."""
     n = int(num_it or finder_steps(len(loader)))
     lrs, raw = _sweep(learner, loader, n, start_lr, end_lr, budget_s)
-    shown = smooth(raw, beta_for(len(raw))) if len(raw) else raw
+    shown = smooth_log(lrs, raw) if len(raw) else raw
     return LRFinderResult(lrs=lrs.copy(), losses=shown, suggestion=suggest(lrs, raw))
 
 

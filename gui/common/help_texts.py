@@ -54,8 +54,8 @@ HELP: dict[str, tuple[str, str]] = {
     "lr_finder": (
         "Learning-rate finder",
         "Trains for a few dozen batches (about 20 seconds at most) while raising the learning "
-        "rate step by step, and plots the loss. A good learning rate is about a tenth of the "
-        "one where the loss is lowest (the red line marks the suggestion). The result is kept "
+        "rate step by step, and plots the (smoothed) loss. The suggestion (the red line) is the "
+        "rate where that curve is lowest, just before the loss shoots up. The result is kept "
         "for these settings, so pressing Find again is instant.",
     ),
     "epochs": (

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
+from engine.config import DEFAULT_LR
 from engine.events import Progress
 from engine.training import lr_find as lf
 from engine.training.train import lr_find
@@ -61,14 +62,33 @@ def test_a_slow_sweep_fits_its_time_budget_and_still_reaches_high_rates():
     assert progress and all(isinstance(p, Progress) and p.total >= p.done for p in progress)
 
 
-def test_suggestion_sits_well_before_the_minimum_of_a_clean_curve():
+def test_suggestion_is_the_smoothed_minimum_before_the_explosion():
     lrs = np.logspace(-6, 0, 60)
-    # flat, then falling from 1e-4 to a minimum at 1e-2, then exploding
     x = np.log10(lrs)
-    loss = np.where(x < -4, 2.0, 2.0 - 0.9 * (x + 4) / 2)
-    loss = np.where(x > -2, 1.1 + 3 * (x + 2) ** 2, loss)
+    noise = np.random.default_rng(0).normal(0, 0.05, 60)  # real curves are noisy
+    loss = 2.0 - 1.5 / (1 + np.exp(-(x + 3.5) * 3)) + noise  # falls around 3e-4
+    loss[x > -2] += (x[x > -2] + 2) ** 2 * 4  # explodes past 1e-2
     s = lf.suggest(lrs, loss)
-    assert 3e-4 <= s <= 3e-3
+    assert 1e-3 <= s <= 1e-2  # low and before the explosion
+    assert loss[np.searchsorted(lrs, s)] < loss[0] - 1.0
+    assert np.isfinite(lf.smooth_log(lrs, loss)).all()
+
+
+def test_a_sweep_whose_loss_never_falls_suggests_the_default():
+    lrs = np.logspace(-6, 0, 40)
+    flat = 1.0 + np.random.default_rng(1).normal(0, 0.001, 40)
+    flat[-5:] += np.arange(5)  # only an explosion at the end
+    assert lf.suggest(lrs, flat) == DEFAULT_LR
+
+
+def test_fastai_valley_on_a_short_from_scratch_sweep_would_pick_far_too_low():
+    """The case behind issue 8: a slow drift down from the start makes the longest falling
+    stretch start at 1e-6, so 2/3 down it lands decades below the minimum; ours does not."""
+    lrs = np.logspace(-6, 0, 30)
+    x = np.log10(lrs)
+    loss = 0.70 - 0.01 * (x + 6) - 0.5 / (1 + np.exp(-(x + 2.5) * 4))
+    loss[x > -1.8] += (x[x > -1.8] + 1.8) ** 2 * 6
+    assert lf.suggest(lrs, loss) >= 1e-3
 
 
 def test_lr_find_is_cached_per_project_and_settings(tmp_path):
