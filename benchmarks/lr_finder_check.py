@@ -9,7 +9,10 @@ frozen epoch), with the engine's default settings otherwise:
   over the seeds, with the sweep's seconds and steps;
 - grid: a training run at each of GRID rates per seed; each run's model is scored on the test
   split (accuracy or mean IoU), ties broken by the lower validation loss;
-- best_grid: the rate with the best median score; ratio = max(s/b, b/s); agrees: ratio <= 3.
+- best_grid: the rate with the best median score; ratio = max(s/b, b/s);
+- near_best: the rates whose median score is within NEAR of the best (about one test image:
+  the grid cannot tell those apart); ratio_near_best: the ratio to the closest of them;
+  agrees: ratio_near_best <= 3.
 Prints one JSON object {"datasets": [...]}.
 """
 
@@ -34,6 +37,7 @@ import reference as ref  # noqa: E402
 import transfer  # noqa: E402
 
 GRID = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+NEAR = 0.03
 
 
 def _config(arch: str, size: int, epochs: int, seed: int, weights: str = "none", **kw):
@@ -87,13 +91,17 @@ def check(name: str, ds, make_cfg, seeds, grid, work: Path, log) -> dict:
     best = max(grid, key=lambda lr: (round(table[lr][0], 3), -table[lr][1]))
     suggested = math.exp(statistics.fmean(math.log(s) for s in sugg))
     ratio = max(suggested / best, best / suggested)
+    near = [lr for lr in grid if table[lr][0] >= table[best][0] - NEAR]
+    near_ratio = min(max(suggested / lr, lr / suggested) for lr in near)
     return {
         "name": name,
         "task": ds.task,
         "suggested": float(f"{suggested:.3g}"),
         "best_grid": best,
         "ratio": round(ratio, 2),
-        "agrees": ratio <= 3.0,
+        "near_best": near,
+        "ratio_near_best": round(near_ratio, 2),
+        "agrees": near_ratio <= 3.0,
         "grid": {f"{lr:g}": round(v[0], 4) for lr, v in table.items()},
         "grid_valid_loss": {f"{lr:g}": round(v[1], 4) for lr, v in table.items()},
         "suggestions": [float(f"{s:.3g}") for s in sugg],
@@ -111,7 +119,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     seeds = [0] if args.quick else list(range(args.seeds))
     sets = quality.QUICK if args.quick else quality.SETS
-    names = args.only.split(",") if args.only else [*sets, "glyph_transfer"]
+    names = (
+        args.only.split(",") if args.only else [*sets, *([] if args.quick else ["glyph_transfer"])]
+    )
     grid = (1e-3, 1e-2) if args.quick else GRID
 
     def log(text: str) -> None:
@@ -142,7 +152,8 @@ def _transfer_case(seeds, grid, work: Path, log) -> dict:
                   fractions=(10 / 43, 3 / 43, 30 / 43))  # fmt: skip
 
     def make_cfg(seed, **kw):
-        return _config(transfer.ARCH, transfer.SIZE, 10, seed, weights=str(weights), **kw)
+        return _config(transfer.ARCH, transfer.SIZE, 10, seed, weights=str(weights),
+                       batch_size=transfer.B_BATCH, **kw)  # fmt: skip
 
     row = check("glyph_transfer", b, make_cfg, seeds, grid, work, log)
     row["task"] = "classification (fine-tuned)"

@@ -7,7 +7,8 @@
    Its models/best.pt is the weights file.
 2. Task B, different but related: other shapes (cross / ring / bar), about 10 training images
    per class (a larger test split, 30 per class, for a stable score). The same few images train
-   three ways, each with the engine's defaults apart from weights, epochs and seed:
+   three ways, each with the engine's defaults apart from weights, epochs, seed and batch size
+   8 (30 images in batches of 32 would make one step an epoch):
    - scratch: weights "none";
    - fine_tune: weights PATH (the engine's local-weights path), 1 of the epochs frozen (the
      default recipe: frozen head, then unfrozen with discriminative rates);
@@ -36,6 +37,7 @@ import reference as ref  # noqa: E402
 TASK_A = ("circle", "square", "triangle")
 TASK_B = ("cross", "ring", "bar")
 ARCH, SIZE = "resnet18", 32
+B_BATCH = 8
 
 
 def _train(ds, folder: Path, **cfg_kw):
@@ -90,7 +92,8 @@ def main(argv=None) -> int:
             b = bd.glyphs(work / f"b{seed}", TASK_B, per_class=43, size=48, seed=200 + seed,
                           name="task_b", fractions=(10 / 43, 3 / 43, 30 / 43))  # fmt: skip
             for name, kw in variants.items():
-                acc, sec, _ = _train(b, work / f"{name}{seed}", epochs=b_epochs, seed=seed, **kw)
+                acc, sec, _ = _train(b, work / f"{name}{seed}", epochs=b_epochs, seed=seed,
+                                     batch_size=B_BATCH, **kw)  # fmt: skip
                 runs[name].append(acc)
                 log(f"task B seed {seed} {name}: {acc:.3f} in {sec:.0f} s")
     med = {k: round(statistics.median(v), 4) for k, v in runs.items()}
@@ -101,6 +104,7 @@ def main(argv=None) -> int:
         "arch": ARCH,
         "image_size": SIZE,
         "epochs": b_epochs,
+        "batch_size": B_BATCH,
         "seeds": seeds,
         **med,
         "runs": {k: [round(x, 4) for x in v] for k, v in runs.items()},
