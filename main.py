@@ -6,7 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-CLI_COMMANDS = {"new", "info", "train", "predict", "demo"}
+CLI_COMMANDS = {"new", "info", "train", "lr-find", "predict", "demo"}
 
 
 def cli_main(argv: list[str] | None = None) -> int:

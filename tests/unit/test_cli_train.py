@@ -3,6 +3,7 @@ one clear line with exit status 1."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,17 @@ def test_main_py_train_resume_without_run_exits_1(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 1
     assert "no interrupted run to resume" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_lr_find_suggests_and_saves_a_rate(tmp_path, capsys):
+    project = make_project(tmp_path / "p", "classification", n=24)
+    project.close()
+    args = ["lr-find", str(tmp_path / "p"), "--arch", "mobilenet_v3_small", "--weights", "none",
+            "--image-size", "32", "--batch-size", "8", "--device", "cpu"]  # fmt: skip
+    assert run([*args, "--save"]) == 0
+    out = capsys.readouterr().out
+    assert "learning rate" in out and "Suggested learning rate:" in out
+    saved = json.loads((tmp_path / "p" / "training.json").read_text())["lr"]
+    assert saved > 0 and f"{saved:.2e}" in out
+    assert run(args) == 0  # the same settings: the kept result, no new sweep
+    assert "Finding a learning rate" not in capsys.readouterr().err
