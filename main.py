@@ -6,7 +6,17 @@ from __future__ import annotations
 import multiprocessing
 import sys
 
-CLI_COMMANDS = {"new", "info", "train", "use-run", "predict", "demo", "export", "self-test"}
+CLI_COMMANDS = {
+    "new",
+    "info",
+    "train",
+    "use-run",
+    "lr-find",
+    "predict",
+    "demo",
+    "export",
+    "self-test",
+}
 
 
 def cli_main(argv: list[str] | None = None) -> int:

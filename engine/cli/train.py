@@ -21,14 +21,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="fine-tune a network on a project",
-        description="Fine-tune a pretrained network on a project's labeled images.",
+        description="Train a network on a project's labeled images: fine-tune pretrained weights "
+        "(one frozen epoch, then all layers), or train from scratch with --weights none.",
     )
     p.add_argument("project", metavar="PROJECT_DIR")
     p.add_argument("--arch", help="architecture (default: the project's last, or resnet18)")
     p.add_argument("--weights", help="imagenet | none | PATH to a weights file")
-    p.add_argument("--epochs", type=int, help="unfrozen epochs")
-    p.add_argument("--freeze-epochs", type=int, help="epochs with the pretrained body frozen")
-    p.add_argument("--lr", help="learning rate, or 'auto' to use the LR finder")
+    p.add_argument("--epochs", type=int, help="total epochs, frozen ones included (default 5)")
+    p.add_argument(
+        "--freeze-epochs",
+        type=int,
+        help="of the epochs, how many train the head alone first (pretrained weights only; "
+        "default 1, ignored from scratch)",
+    )
+    p.add_argument(
+        "--lr",
+        help="peak learning rate (default 0.002), or 'auto' for the LR finder's suggestion "
+        "(swept once, then reused for the same settings)",
+    )
     p.add_argument("--image-size", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
@@ -50,6 +60,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run_id", metavar="RUN_ID")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.set_defaults(func=use_run)
+    f = subparsers.add_parser(
+        "lr-find",
+        help="sweep learning rates and suggest one",
+        description="Train a few dozen batches at rising learning rates (about 20 s at most) "
+        "and suggest a peak rate for `train --lr`. The result is kept in the project and "
+        "reused for the same settings unless --fresh is given.",
+    )
+    f.add_argument("project", metavar="PROJECT_DIR")
+    for name in ("--arch", "--weights"):
+        f.add_argument(name)
+    for name in ("--image-size", "--batch-size", "--seed"):
+        f.add_argument(name, type=int)
+    f.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"))
+    f.add_argument("--fresh", action="store_true", help="sweep again even if a result is kept")
+    f.add_argument("--save", action="store_true", help="store the suggestion as the project's lr")
+    f.set_defaults(func=run_lr_find, epochs=None, freeze_epochs=None, lr=None)
 
 
 def _fmt_time(s: float) -> str:
@@ -82,9 +108,10 @@ class TextProgress(Callback):
 
     def on_fit_start(self, ev: FitStart) -> None:
         self._clear()
+        frozen = f" ({ev.freeze_epochs} of them frozen)" if ev.freeze_epochs else ""
         print(
             f"Training {ev.arch} on {ev.device}: {ev.n_train} train / {ev.n_valid} valid "
-            f"images, {ev.freeze_epochs} frozen + {ev.epochs - ev.freeze_epochs} epochs",
+            f"images, {ev.epochs} epoch(s){frozen}",
             file=self.out,
         )
         self.cols = ["epoch", "train_loss", "valid_loss", *ev.metric_names, "time"]
@@ -163,7 +190,51 @@ def _config(project, args) -> TrainConfig:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
     if cfg.freeze_epochs < 0:
         raise ValueError("--freeze-epochs cannot be negative.")
+    if cfg.freeze_epochs > cfg.epochs:
+        raise ValueError(
+            f"--freeze-epochs ({cfg.freeze_epochs}) cannot exceed --epochs ({cfg.epochs}): "
+            "the frozen epochs are part of the total."
+        )
     return cfg
+
+
+def run_lr_find(args) -> int:
+    """`topdown lr-find`: print the sweep as a short table and the suggested rate."""
+    from engine.project.store import Project, ProjectError
+
+    try:
+        project = Project.open(args.project)
+    except ProjectError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    progress = TextProgress()
+    try:
+        cfg = _config(project, args)
+        from engine.training.train import lr_find
+
+        res = lr_find(project, cfg, [progress], use_cache=not args.fresh)
+        if args.save:
+            cfg.lr = float(f"{res.suggestion:.3g}")
+            project.save_settings(cfg.to_dict())
+    except KeyboardInterrupt:
+        progress._clear()
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except Exception as e:  # every engine error carries a message meant for the user
+        progress._clear()
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        project.close()
+    progress._clear()
+    step = max(1, len(res.lrs) // 12)
+    print(f"{'learning rate':>14}  {'loss':>8}")
+    for lr, loss in list(zip(res.lrs, res.losses, strict=True))[::step]:
+        print(f"{lr:>14.2e}  {loss:>8.4f}")
+    print(f"Suggested learning rate: {res.suggestion:.2e}")
+    print("Saved as the project's learning rate." if args.save else
+          f"Train with it: --lr {res.suggestion:.3g}")  # fmt: skip
+    return 0
 
 
 def run(args) -> int:

@@ -1,9 +1,10 @@
 """Training entry points: `train` (fastai's fine_tune recipe) and `lr_find`.
 
-fine_tune: `freeze_epochs` epochs with the pretrained body frozen (one-cycle on the head; no
-backward pass through the body), then `epochs` epochs unfrozen with discriminative learning rates
-(lr/100 .. lr across the model's parameter groups), one-cycle schedule, AdamW. `config.lr=None`
-runs the LR finder first. Each run writes its own folder, PROJECT/models/runs/<run-id>/; the
+The phases and per-group rates come from engine.training.recipe: with a pretrained body,
+`freeze_epochs` of the `epochs` train the head alone, the rest unfrozen with discriminative rates
+(lr/100 .. lr); from scratch, every epoch unfrozen at one rate. One-cycle schedule, AdamW.
+`config.lr=None` takes the LR finder's suggestion (cached in the project; see lr_find.py).
+Each run writes its own folder, PROJECT/models/runs/<run-id>/; the
 model in use (models/best.pt) changes only when a run finishes better (engine.training.runs).
 
 The pieces: engine.training.setup builds the run, engine.training.fit runs the epochs,
@@ -24,7 +25,7 @@ from engine.devices import device_label
 from engine.errors import TrainingError
 from engine.events import FitEnd, FitStart, LRFinderResult
 from engine.models.checkpoint import load_checkpoint
-from engine.training import runs
+from engine.training import recipe, runs
 from engine.training.callbacks import run_callbacks
 from engine.training.fit import FitState, fit_epochs, restore_optimizer, resume_state
 from engine.training.learner import emit
@@ -32,10 +33,10 @@ from engine.training.metrics import METRIC_NAMES
 from engine.training.setup import Run, build_run
 
 __all__ = ["train", "lr_find", "fine_tune"]
-LR_FIND_ITERS = 100  # steps of the LR sweep run when config.lr is None
+LR_FIND_ITERS = None  # steps of the LR sweep; None: lr_find.finder_steps (bounded in time too)
 
 
-def _find(run: Run, freeze: bool, num_it: int) -> LRFinderResult:
+def _find(run: Run, freeze: bool, num_it: int | None) -> LRFinderResult:
     from engine.training.lr_find import run_lr_find
 
     if freeze:
@@ -48,29 +49,46 @@ def _find(run: Run, freeze: bool, num_it: int) -> LRFinderResult:
         run.bundle.unfreeze()
 
 
+def _cached_find(project, config: TrainConfig, run: Run, num_it, use_cache: bool):
+    """The finder's result for these settings: from PROJECT/models/lr_find.json, or a new sweep."""
+    from engine.training import lr_find as lf
+    from engine.training.recipe import finder_frozen
+
+    frozen = finder_frozen(config.freeze_epochs, run.bundle.pretrained)
+    key = lf.cache_key(config, run.spec, frozen)
+    hit = lf.load_cached(project, key) if use_cache else None
+    if hit is not None:
+        return hit
+    res = _find(run, frozen, num_it)
+    lf.save_cached(project, key, res)
+    return res
+
+
 def lr_find(
     project,
     config: TrainConfig,
     callbacks=(),
     control: RunControl | None = None,
     num_it: int | None = None,
+    use_cache: bool = True,
 ) -> LRFinderResult:
-    """Loss against learning rate, and a suggested rate; the model is left untouched."""
+    """Loss against learning rate, and a suggested rate; the model is left untouched.
+
+    A result for the same settings and data is read back from the project instead of sweeping
+    again (use_cache=False forces a new sweep)."""
     config = TrainConfig.from_dict(config.to_dict())
     run = build_run(project, config, callbacks, control or RunControl())
-    return _find(run, config.freeze_epochs > 0, num_it or LR_FIND_ITERS)
+    return _cached_find(project, config, run, num_it or LR_FIND_ITERS, use_cache)
 
 
 def _optimizer(bundle, lr: float, frozen: bool, wd: float, steps: int):
-    """AdamW over parameter groups (no weight decay on biases / norms) + one-cycle."""
-    import torch
-
+    """AdamW over parameter groups (no weight decay on biases / norms) + one-cycle; the group
+    rates and the cycle's shape come from engine.training.recipe (pretrained or from scratch)."""
     groups = bundle.param_groups()
     if frozen:
-        groups, lrs = groups[-1:], [lr]
-    else:
-        n = len(groups)
-        lrs = [lr / 100 * 100 ** (i / max(n - 1, 1)) for i in range(n)]
+        groups = groups[-1:]
+    lrs = recipe.group_lrs(lr, len(groups), frozen=frozen, pretrained=bundle.pretrained)
+    shape = recipe.schedule(frozen=frozen, pretrained=bundle.pretrained)
     pg, max_lrs = [], []
     for params, glr in zip(groups, lrs, strict=True):
         decay = [p for p in params if p.ndim > 1]
@@ -84,9 +102,9 @@ def _optimizer(bundle, lr: float, frozen: bool, wd: float, steps: int):
         opt,
         max_lr=max_lrs,
         total_steps=max(steps, 1),
-        pct_start=0.99 if frozen else 0.3,
-        div_factor=25.0 if frozen else 5.0,
-        final_div_factor=1e5,
+        pct_start=shape.pct_start,
+        div_factor=shape.div_factor,
+        final_div_factor=shape.final_div_factor,
         base_momentum=0.85,
         max_momentum=0.95,
     )
@@ -101,7 +119,7 @@ def fine_tune(run: Run, state: FitState, callbacks, *, record: runs.RunRecord) -
     state.t_start = time.perf_counter()
     try:
         fit_one_cycle(run, state, callbacks, epochs=range(0, fe), lr=lr, frozen=True)
-        later_lr = lr / 2 if fe > 0 else lr
+        later_lr = recipe.phase_lr(lr, False, fe)
         fit_one_cycle(
             run, state, callbacks, epochs=range(fe, state.total_epochs), lr=later_lr, frozen=False
         )
@@ -178,11 +196,12 @@ def train(
         config = TrainConfig.from_dict(config.to_dict())
     project.save_settings(config.to_dict())
     run = build_run(project, config, callbacks, control)
+    frozen, total = recipe.split_epochs(config.epochs, config.freeze_epochs, run.bundle.pretrained)
     state = FitState(
         task=run.spec.task,
         lr=config.lr,
-        freeze_epochs=int(config.freeze_epochs),
-        total_epochs=int(config.freeze_epochs + config.epochs),
+        freeze_epochs=frozen,
+        total_epochs=total,
         steps_per_epoch=len(run.train_loader),
     )
     try:
@@ -205,8 +224,8 @@ def train(
 def _train(project, config: TrainConfig, run: Run, state: FitState, record, resume_ck) -> FitEnd:
     if resume_ck is not None:
         resume_state(run, state, resume_ck, where=str(record.last_file))
-    if state.lr is None:
-        state.lr = _find(run, state.freeze_epochs > 0, LR_FIND_ITERS).suggestion
+    if state.lr is None:  # "auto": the finder's (cached) suggestion
+        state.lr = _cached_find(project, config, run, LR_FIND_ITERS, True).suggestion
     record = record or runs.new_run(project, config)
     internal = run_callbacks(project, run, state, config, record)
     run.learner.callbacks = [*internal, *run.learner.callbacks]

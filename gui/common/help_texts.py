@@ -40,24 +40,29 @@ HELP: dict[str, tuple[str, str]] = {
         "Frozen and unfrozen epochs (transfer learning)",
         "A pretrained network already knows how to see edges, textures and shapes. First only "
         "its last layer (the 'head') learns your classes while the rest stays frozen; then the "
-        "whole network is unfrozen and gently fine-tuned on your images.",
+        "whole network is unfrozen and gently fine-tuned on your images. The frozen epochs are "
+        "part of the total ('5 epochs, of which 1 frozen' trains 5). Training from scratch "
+        "freezes nothing: there is nothing learned yet to protect.",
     ),
     "lr": (
         "Learning rate",
         "How big a step the model takes each time it corrects itself. Too small: learning "
-        "is slow. Too large: the loss jumps around or explodes. 'auto' lets the learning-rate "
-        "finder pick one; press Find to see its curve.",
+        "is slow. Too large: the loss jumps around or explodes. 0.002 works well for most "
+        "projects; press Find to try rates on your images and see the curve, or type 'auto' "
+        "to use the finder's suggestion.",
     ),
     "lr_finder": (
         "Learning-rate finder",
-        "Trains for a few dozen batches while raising the learning rate step by step, and "
-        "plots the loss. A good learning rate sits where the loss falls fastest, a bit "
-        "before the lowest point (the red line marks the suggestion).",
+        "Trains for a few dozen batches (about 20 seconds at most) while raising the learning "
+        "rate step by step, and plots the (smoothed) loss. The suggestion (the red line) is the "
+        "rate where that curve is lowest, just before the loss shoots up. The result is kept "
+        "for these settings, so pressing Find again is instant.",
     ),
     "epochs": (
         "Epochs",
         "One epoch is one pass over every training image. More epochs give the model more "
-        "practice, but too many can lead to overfitting.",
+        "practice, but too many can lead to overfitting. This is the total: frozen epochs "
+        "count as part of it.",
     ),
     "batch_size": (
         "Batch size",

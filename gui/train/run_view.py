@@ -229,6 +229,9 @@ class RunView(QWidget):
                     self.progress.setRange(0, e.total)
                     self.progress.setValue(min(e.done, e.total))
                     self.progress.setFormat(f"{e.text or 'Working'}: {e.done}/{e.total}")
+                    self.status.setText(
+                        f"{e.text or 'Working'}: step {e.done} of {e.total} (about 20 s at most)…"
+                    )
                 elif e.text:
                     self.status.setText(e.text)
         if last_batch is not None:

@@ -89,12 +89,14 @@ class SettingsPanel(QScrollArea):
         self.download_button.clicked.connect(self.download_clicked)
         self._download_ok = False  # the user agreed to download for this run
 
-        self.freeze = QSpinBox()
-        self.freeze.setRange(0, 100)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
+        self.freeze = QSpinBox()  # part of `epochs`; only a pretrained body is frozen
+        self.freeze.setRange(0, 1)
+        self.freeze.setSuffix(" frozen")
+        self._freeze_pretrained = 1  # the value shown again when pretrained is ticked
         self.lr = QLineEdit()
-        self.lr.setPlaceholderText("auto")
+        self.lr.setPlaceholderText("0.002")
         self.find_button = QPushButton("Find")
         self.find_button.setToolTip(tip("lr_finder"))
         self.find_button.clicked.connect(self.find_clicked)
@@ -127,8 +129,8 @@ class SettingsPanel(QScrollArea):
         form.addRow(self.arch_desc)
         form.addRow(_row(self.pretrained, "pretrained"))
         form.addRow(self.weights_box)
-        form.addRow("Frozen epochs", _row(self.freeze, "frozen"))
         form.addRow("Epochs", _row(self.epochs, "epochs"))
+        form.addRow("  of which", _row(self.freeze, "frozen"))
         form.addRow("Learning rate", _row(lr_host, "lr"))
         form.addRow("Batch size", _row(self.batch, "batch_size"))
         form.addRow("Image size", _row(self.size, "image_size"))
@@ -147,6 +149,9 @@ class SettingsPanel(QScrollArea):
         col.addStretch(1)
 
         self.arch.currentIndexChanged.connect(self._arch_changed)
+        self.epochs.valueChanged.connect(self._sync_freeze)
+        self.pretrained.toggled.connect(self._sync_freeze)
+        self.freeze.valueChanged.connect(self._remember_freeze)
         for w in (self.freeze, self.epochs, self.batch, self.size):
             w.valueChanged.connect(self._save)
         for w in (self.pretrained, self.flip, self.rotate, self.crop, self.color):
@@ -171,8 +176,9 @@ class SettingsPanel(QScrollArea):
             self.arch.setCurrentIndex(self.arch.findData(cfg.arch))
             self.pretrained.setChecked(cfg.weights != "none")
             self._weights_file = cfg.weights if cfg.weights not in ("none", "imagenet") else ""
-            self.freeze.setValue(cfg.freeze_epochs)
             self.epochs.setValue(cfg.epochs)
+            self._freeze_pretrained = max(0, min(cfg.freeze_epochs, cfg.epochs))
+            self._sync_freeze()
             self.lr.setText("auto" if cfg.lr is None else f"{cfg.lr:.3g}")
             self.batch.setValue(cfg.batch_size)
             self.size.setValue(cfg.image_size)
@@ -183,6 +189,26 @@ class SettingsPanel(QScrollArea):
         finally:
             self._filling = False
         self._base = cfg
+
+    def _sync_freeze(self, *_args) -> None:
+        """Frozen epochs are part of the total and exist only for a pretrained body."""
+        on = self.pretrained.isChecked()
+        self._freeze_pretrained = min(self._freeze_pretrained, self.epochs.value())
+        was = self._filling
+        self._filling = True  # showing, not choosing: keep the remembered value
+        try:
+            self.freeze.setRange(0, self.epochs.value())
+            self.freeze.setValue(self._freeze_pretrained if on else 0)
+            self.freeze.setEnabled(on)
+            self.freeze.setToolTip(
+                tip("frozen") if on else "Training from scratch: no epoch is frozen."
+            )
+        finally:
+            self._filling = was
+
+    def _remember_freeze(self, value: int) -> None:
+        if not self._filling and self.pretrained.isChecked():
+            self._freeze_pretrained = value
 
     def set_engine_info(self, archs, device) -> None:
         """Fill the network list (name + one-line description) and show the device."""
@@ -234,8 +260,8 @@ class SettingsPanel(QScrollArea):
             cfg.weights = "none"
         else:
             cfg.weights = self._weights_file or "imagenet"
-        cfg.freeze_epochs = self.freeze.value()
         cfg.epochs = self.epochs.value()
+        cfg.freeze_epochs = min(self._freeze_pretrained, cfg.epochs)
         cfg.batch_size = self.batch.value()
         cfg.image_size = self.size.value()
         cfg.flip = self.flip.isChecked()

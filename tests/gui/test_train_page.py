@@ -105,6 +105,22 @@ def test_settings_are_saved_and_restored(qtbot, page, bridge, project, tmp_path)
         saved.close()
 
 
+def test_frozen_epochs_are_part_of_the_total_and_only_when_pretrained(qtbot, page, project):
+    s = page.settings
+    s.set_pretrained(True)
+    s.epochs.setValue(3)
+    s.freeze.setValue(2)
+    assert s.freeze.isEnabled() and s.freeze.maximum() == 3
+    assert (project.load_settings()["epochs"], project.load_settings()["freeze_epochs"]) == (3, 2)
+    s.epochs.setValue(1)  # the frozen part cannot exceed the total
+    assert s.freeze.value() == 1 and s.config().freeze_epochs == 1
+    s.epochs.setValue(4)
+    s.set_pretrained(False)  # from scratch nothing is frozen: shown as 0, not editable
+    assert not s.freeze.isEnabled() and s.freeze.value() == 0
+    s.set_pretrained(True)  # the choice comes back
+    assert s.freeze.isEnabled() and s.freeze.value() == 1
+
+
 def test_bad_learning_rate_is_explained(qtbot, page, bridge):
     page.settings.lr.setText("fast")
     qtbot.mouseClick(page.settings.train_button, Qt.MouseButton.LeftButton)
@@ -117,8 +133,7 @@ def _tiny_settings(page) -> None:
     s.set_pretrained(False)
     s.size.setValue(32)
     s.batch.setValue(4)
-    s.freeze.setValue(1)
-    s.epochs.setValue(1)
+    s.epochs.setValue(2)  # from scratch: 2 unfrozen epochs
     s.lr.setText("0.001")
     s.lr.editingFinished.emit()
 

@@ -28,11 +28,12 @@ TINTS = {"red": (200, 40, 40), "blue": (40, 60, 200), "green": (40, 180, 60)}
 
 
 def tiny_config(**kw) -> TrainConfig:
-    """A config for fast CPU tests: random init, 32 px, batch 8, 1 + 1 epochs, fixed LR."""
+    """A config for fast CPU tests: random init, 32 px, batch 8, 2 epochs (1 frozen if the weights
+    are pretrained), fixed LR."""
     base = dict(
         arch="resnet18",
         weights="none",
-        epochs=1,
+        epochs=2,
         freeze_epochs=1,
         lr=1e-3,
         image_size=32,
@@ -222,7 +223,7 @@ def train_tiny_projects(root: Path, sizes: Mapping[str, int]) -> dict[str, Path]
     out = {}
     for task, n in sizes.items():
         p = make_project(root / task, task, n=n)
-        train(p, tiny_config(arch=ARCH[task], batch_size=4, freeze_epochs=0))
+        train(p, tiny_config(arch=ARCH[task], batch_size=4, epochs=1))
         p.close()
         out[task] = root / task
     return out

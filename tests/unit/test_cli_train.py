@@ -3,6 +3,7 @@ one clear line with exit status 1."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from engine.cli.main import run
 from tests.support.projects import make_project
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = ["--arch", "mobilenet_v3_small", "--weights", "none", "--epochs", "1",
+FAST = ["--arch", "mobilenet_v3_small", "--weights", "none", "--epochs", "2",
         "--freeze-epochs", "1", "--lr", "0.001", "--image-size", "32", "--batch-size", "8",
         "--device", "cpu"]  # fmt: skip
 
@@ -79,3 +80,17 @@ def test_main_py_hands_every_subcommand_to_the_cli():
     spec.loader.exec_module(main)
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(sub.choices) == main.CLI_COMMANDS
+
+
+def test_cli_lr_find_suggests_and_saves_a_rate(tmp_path, capsys):
+    project = make_project(tmp_path / "p", "classification", n=24)
+    project.close()
+    args = ["lr-find", str(tmp_path / "p"), "--arch", "mobilenet_v3_small", "--weights", "none",
+            "--image-size", "32", "--batch-size", "8", "--device", "cpu"]  # fmt: skip
+    assert run([*args, "--save"]) == 0
+    out = capsys.readouterr().out
+    assert "learning rate" in out and "Suggested learning rate:" in out
+    saved = json.loads((tmp_path / "p" / "training.json").read_text())["lr"]
+    assert saved > 0 and f"{saved:.2e}" in out
+    assert run(args) == 0  # the same settings: the kept result, no new sweep
+    assert "Finding a learning rate" not in capsys.readouterr().err

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine.training.lr_find import valley
 from engine.training.metrics import Metrics, confusion_metrics, is_better, make_loss, per_item_loss
 
 
@@ -67,14 +66,3 @@ def test_better_depends_on_direction():
     assert is_better("classification", 0.9, 0.8) and not is_better("classification", 0.7, 0.8)
     assert is_better("regression", 1.0, 2.0) and not is_better("regression", 3.0, 2.0)
     assert not is_better("classification", float("nan"), None)
-
-
-def test_valley_suggestion_sits_on_the_falling_slope():
-    lrs = np.logspace(-7, 1, 100)
-    x = np.log10(lrs)
-    noise = np.random.default_rng(0).normal(0, 0.02, 100)  # real curves are noisy
-    loss = 2.0 - 1.5 / (1 + np.exp(-(x + 3) * 3)) + noise  # falls around 1e-3
-    loss[x > -1] += (x[x > -1] + 1) ** 2 * 5  # then explodes
-    s = valley(lrs, loss)
-    assert 1e-4 < s < 1e-2  # on the steep part, well before the explosion
-    assert loss[np.searchsorted(lrs, s)] < loss[0] - 0.5

@@ -45,16 +45,17 @@ def test_each_task_trains_end_to_end(tmp_path, task):
     end = train(project, tiny_config(arch=ARCH.get(task, "mobilenet_v3_small")), [rec])
 
     assert isinstance(end, FitEnd) and not end.cancelled and end.epochs_done == 2
-    assert [h["frozen"] for h in end.history] == [True, False]
+    assert [h["frozen"] for h in end.history] == [False, False]  # from scratch: nothing frozen
     start = rec.get("on_fit_start")[0]
     assert isinstance(start, FitStart) and start.task == task and start.epochs == 2
+    assert start.freeze_epochs == 0
     epochs = rec.get("on_epoch_end")
     assert len(epochs) == 2 and all(isinstance(e, EpochEnd) for e in epochs)
     assert EXPECTED[task] <= set(epochs[-1].metrics)
     assert all(np.isfinite(e.train_loss) and np.isfinite(e.valid_loss) for e in epochs)
     batches = rec.get("on_batch_end")
     assert batches and all(isinstance(b, BatchEnd) and b.loss > 0 for b in batches)
-    assert batches[0].frozen and not batches[-1].frozen
+    assert not any(b.frozen for b in batches)
     for hook, events in rec.events.items():
         assert all(_plain(e) for e in events), f"{hook} carried a tensor"
 
@@ -129,8 +130,8 @@ def test_lr_find_gives_a_curve_and_keeps_weights(tmp_path):
     from engine.training.lr_find import run_lr_find
 
     project = make_project(tmp_path / "p", "classification", n=24)
-    res = lr_find(project, tiny_config(arch="mobilenet_v3_small"), num_it=12)
-    assert len(res.lrs) == len(res.losses) >= 10
+    res = lr_find(project, tiny_config(arch="mobilenet_v3_small"), num_it=20)
+    assert len(res.lrs) == len(res.losses) >= 5  # it stops once the loss explodes
     assert np.all(np.diff(res.lrs) > 0) and np.all(np.isfinite(res.losses))
     assert res.lrs[0] <= res.suggestion <= res.lrs[-1]
 

@@ -178,7 +178,7 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
             if ev.epoch == 1:
                 control.cancel()
 
-    cfg = _cfg(epochs=2)  # 1 frozen + 2 unfrozen
+    cfg = _cfg(epochs=3)  # from scratch: 3 unfrozen epochs
     end = train(project, cfg, [rec, StopAfterSecondEpoch()], control)
     assert end.cancelled and end.epochs_done == 2
     run_dir = project.path / "models" / "runs" / end.run_id
