@@ -1,12 +1,12 @@
 """Topdown start-up: `python main.py` opens the app; `python main.py COMMAND ...` runs the
-command line (new, info, train, predict, export) without loading Qt."""
+command line (new, info, train, predict, export, check) without loading Qt."""
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
 
-CLI_COMMANDS = {"new", "info", "train", "predict", "demo", "export"}
+CLI_COMMANDS = {"new", "info", "train", "predict", "demo", "export", "check"}
 
 
 def cli_main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ SUBCOMMAND_MODULES = (
     "engine.cli.train",
     "engine.cli.predict",
     "engine.cli.export",
+    "engine.cli.check",
 )
 
 

@@ -37,9 +37,10 @@ def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
     import torch
 
     from engine.models import registry as models
+    from engine.training import balance
     from engine.training.augment import BatchPrep
     from engine.training.data import ImageDataset, make_loader, prepare_data
-    from engine.training.metrics import Metrics, make_loss
+    from engine.training.metrics import Metrics
 
     spec = prepare_data(project, config)
     pick_device, _, set_threads = device_tools()
@@ -72,7 +73,8 @@ def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
     pin = device.type == "cuda"
     train_ds = ImageDataset(spec, "train", config.image_size, config, train=True)
     valid_ds = ImageDataset(spec, "valid", config.image_size, config, train=False)
-    train_dl = make_loader(train_ds, config.batch_size, True, config, pin)
+    sampler = balance.train_sampler(spec, config)
+    train_dl = make_loader(train_ds, config.batch_size, True, config, pin, sampler=sampler)
     valid_dl = make_loader(valid_ds, config.batch_size, False, config, pin)
     prep = BatchPrep(
         device,
@@ -103,7 +105,7 @@ def _setup(project, config: TrainConfig, callbacks, control) -> _Run:
         config,
         device,
         prep,
-        make_loss(spec.task, config.label_smoothing),
+        balance.make_loss(spec, config),
         metrics_factory,
         callbacks,
         control,
