@@ -16,6 +16,8 @@ class JobName(StrEnum):
     IMPORT = "import"
     DEMO = "demo"
     EXPORT = "export"
+    CHECK = "check"
+    HEATMAP = "heatmap"
 
     @property
     def text(self) -> str:
@@ -31,6 +33,8 @@ _TEXTS = {
     JobName.IMPORT: "Importing images…",
     JobName.DEMO: "Making the demo project…",
     JobName.EXPORT: "Exporting the model…",
+    JobName.CHECK: "Checking the data…",
+    JobName.HEATMAP: "Computing the heatmap…",
 }
 
 TRAINING_JOBS = frozenset({JobName.TRAIN, JobName.LR_FIND})
