@@ -122,7 +122,7 @@ def colorize(cam: np.ndarray) -> np.ndarray:
 def overlay(image: Image.Image, cam: np.ndarray, opacity: float = 0.5) -> Image.Image:
     """The heatmap blended over `image` (resized to the image), `opacity` 0 (image) .. 1 (map).
 
-    The map is weighted by its own value, so cold areas leave the image nearly untouched."""
+    The blend is weighted by the map's own value, so areas without evidence show the image."""
     rgb = np.asarray(image.convert("RGB"), np.float32)
     h, w = rgb.shape[:2]
     big = np.asarray(
@@ -130,7 +130,7 @@ def overlay(image: Image.Image, cam: np.ndarray, opacity: float = 0.5) -> Image.
         np.float32,
     )
     colors = colorize(big / 255.0).astype(np.float32)
-    a = float(np.clip(opacity, 0, 1)) * (0.35 + 0.65 * big / 255.0)[..., None]
+    a = float(np.clip(opacity, 0, 1)) * np.sqrt(big / 255.0)[..., None]
     return Image.fromarray((rgb * (1 - a) + colors * a).round().astype(np.uint8))
 
 
