@@ -1,8 +1,10 @@
-"""`topdown check PROJECT [--json] [--fix KIND]`: the data health check from the command line.
+"""`topdown check PROJECT [--json] [--fix KIND] [--label-next N]`: the data health check.
 
 Prints each finding (most serious first) with its images and the fix on offer; --json prints
 one JSON object (engine.check.report.CheckReport.to_dict). --fix KIND applies the offered fix of
 that finding (e.g. --fix leakage, --fix imbalance). Exit status 0 when no finding is "high".
+--label-next N lists the N unlabeled images the trained model is least sure of (label these
+first); without a model it says to train first.
 """
 
 from __future__ import annotations
@@ -24,7 +26,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "project's training setting)")  # fmt: skip
     p.add_argument("--fix", action="append", default=[], metavar="KIND",
                    help="apply the offered fix of this finding (repeatable)")  # fmt: skip
+    p.add_argument("--label-next", type=int, metavar="N", help="instead of the check: list "
+                   "the N unlabeled images the trained model is least sure of")  # fmt: skip
     p.set_defaults(func=run)
+
+
+def label_next(project, n: int, as_json: bool) -> int:
+    """Print the `n` most uncertain unlabeled images (needs a trained model)."""
+    from engine.interpret.uncertainty import rank_unlabeled
+    from engine.predict.predictor import ModelFileError, Predictor
+
+    try:
+        predictor = Predictor.from_path(project.path, device="cpu")
+        ranked = rank_unlabeled(project, predictor)[: max(0, n)]
+    except (ModelFileError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    names = {r.id: r.name for r in project.images([i for i, _ in ranked])}
+    rows = [{"id": i, "name": names.get(i, ""), "uncertainty": round(u, 4)} for i, u in ranked]
+    if as_json:
+        print(json.dumps({"label_next": rows}))
+    elif not rows:
+        print("No unlabeled images.")
+    for r in rows if not as_json else []:
+        print(f"{r['uncertainty']:.3f}  {r['name']}")
+    return 0
 
 
 def _names(project, ids: list[int], limit: int = 6) -> str:
@@ -43,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
     except ProjectError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if args.label_next is not None:
+        try:
+            return label_next(project, args.label_next, args.json)
+        finally:
+            project.close()
     try:
 
         def progress(done: int, total: int, text: str) -> None:

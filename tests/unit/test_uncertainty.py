@@ -44,3 +44,23 @@ def test_rank_unlabeled_images_of_a_project(tmp_path):
     with pytest.raises(Cancelled):
         rank_unlabeled(project, pred, control=c)
     project.close()
+
+
+def test_cli_label_next_needs_a_model_then_lists(tmp_path, capsys):
+    import json
+    import shutil
+
+    import main
+
+    project = make_project(tmp_path / "p", n=12)
+    project.set_labels(project.query()[:4], [])
+    project.close()
+    rc = main.main(["check", str(tmp_path / "p"), "--label-next", "3"])
+    assert rc == 1 and "Train a model in this project first" in capsys.readouterr().err
+    model = save_tiny_model(tmp_path / "m.pt", "classification", class_names=("red", "blue"))
+    shutil.copy(model, tmp_path / "p" / "models" / "best.pt")
+    rc = main.main(["check", str(tmp_path / "p"), "--label-next", "3", "--json"])
+    rows = json.loads(capsys.readouterr().out)["label_next"]
+    assert rc == 0 and len(rows) == 3
+    scores_ = [r["uncertainty"] for r in rows]
+    assert scores_ == sorted(scores_, reverse=True)
