@@ -184,6 +184,16 @@ class CheckDialog(QDialog):
             item.setText(f"{name}\n{note}" if note else name)
             item.setToolTip(item.text())
 
+    def _reload_train_settings(self) -> None:
+        """Training settings panels re-read the saved settings, so they show (and keep) the
+        setting just written instead of saving their older copy over it."""
+        from gui.train.settings import SettingsPanel
+
+        window = self.parent()
+        for panel in window.findChildren(SettingsPanel) if window is not None else []:
+            if panel.project is not None:
+                panel.set_project(panel.project)
+
     @Slot()
     def apply_current_fix(self) -> None:
         """Carry out the shown finding's fix, then check again."""
@@ -201,5 +211,6 @@ class CheckDialog(QDialog):
             text = f"Moved {len(f.fix.params['moves'])} image(s) (Edit ▸ Undo takes it back)."
         else:
             text = apply_fix(self.state.project, f.fix)
+            self._reload_train_settings()
         self.start()
         self.status.setText(text + " Checking again…")

@@ -91,3 +91,29 @@ def _wait_for_cancel(control):
     while True:
         control.check()
         time.sleep(0.01)
+
+
+def test_imbalance_fix_sets_the_training_setting_shown_on_the_train_page(qtbot, tmp_path):
+    from engine.config import TrainConfig
+    from gui.train.settings import SettingsPanel
+
+    p = _leaky_project(tmp_path / "p")
+    p.set_labels(p.query()[:11], ["a"])  # 11 a, 2 b
+    p.close()
+    window = shown_main_window(qtbot)
+    assert window.projects.open_project(str(tmp_path / "p"))
+    window._ensure_pages()
+    panels = window.findChildren(SettingsPanel)
+    assert panels and panels[0].balance.currentData() == "none"
+    with qtbot.waitSignal(window.bridge.job("check").finished, timeout=60000):
+        window.check_action.action.trigger()
+    dlg = window.check_action.dialog
+    kinds = [f.kind for f in dlg.report.findings]
+    dlg.findings.setCurrentRow(kinds.index("imbalance"))
+    assert dlg.fix_button.text() == "Use a class-weighted loss"
+    with qtbot.waitSignal(window.bridge.job("check").finished, timeout=60000):
+        dlg.fix_button.click()
+    assert TrainConfig.from_dict(window.project.load_settings()).balance == "weighted_loss"
+    assert panels[0].balance.currentData() == "weighted_loss"
+    panels[0].epochs.setValue(panels[0].epochs.value() + 1)  # another edit keeps the setting
+    assert window.project.load_settings()["balance"] == "weighted_loss"
