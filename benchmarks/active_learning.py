@@ -5,8 +5,8 @@ colour (one of 3) is the class. Most patches are vivid (easy); a minority are fa
 the background (hard): random labeling keeps adding easy images and plateaus. Each round labels
 k more images, chosen by `engine.interpret.uncertainty.scores` (margin) on the current model,
 or at random, retrains a tiny CNN from scratch, and measures validation accuracy. Several seeds;
-reports both mean curves and how many labels uncertainty needs to reach random's final
-accuracy ("labels_saved"). About a minute or two of CPU.
+reports both mean curves and from how many labels uncertainty reaches random's final accuracy
+and stays there ("labels_saved"; null when it does not). About a minute or two of CPU.
 
     python benchmarks/active_learning.py --json [--seeds 3] [--rounds 8]
 """
@@ -101,8 +101,9 @@ def run_strategy(strategy: str, seed: int, args) -> list[float]:
 
 
 def labels_to_reach(curve: list[float], target: float, labels: list[int]) -> int | None:
-    for acc, n in zip(curve, labels, strict=True):
-        if acc >= target:
+    """Labels from which the curve reaches `target` and stays there (None: it never does)."""
+    for k, n in enumerate(labels):
+        if all(acc >= target for acc in curve[k:]):
             return n
     return None
 
