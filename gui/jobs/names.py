@@ -18,6 +18,7 @@ class JobName(StrEnum):
     EXPORT = "export"
     CHECK = "check"
     HEATMAP = "heatmap"
+    RANK = "rank"
 
     @property
     def text(self) -> str:
@@ -35,6 +36,7 @@ _TEXTS = {
     JobName.EXPORT: "Exporting the model…",
     JobName.CHECK: "Checking the data…",
     JobName.HEATMAP: "Computing the heatmap…",
+    JobName.RANK: "Ranking unlabeled images…",
 }
 
 TRAINING_JOBS = frozenset({JobName.TRAIN, JobName.LR_FIND})
