@@ -38,4 +38,6 @@ def test_most_uncertain_first(qtbot, bridge, tmp_path):
     qtbot.waitUntil(lambda: page.model.ids == expected[1:], timeout=5000)
     page.filters.label.setCurrentIndex(0)  # another filter: the ranking is dropped
     assert page.model.ids == sorted(page.model.ids)
+    state.set_project(None)
+    page.loader.shutdown()
     project.close()
