@@ -1,5 +1,6 @@
 """Topdown start-up: `python main.py` opens the app; `python main.py COMMAND ...` runs the
-command line (new, info, demo, train, use-run, predict, export, self-test) without loading Qt."""
+command line (new, info, demo, train, use-run, lr-find, predict, export, check, self-test)
+without loading Qt."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ CLI_COMMANDS = {
     "predict",
     "demo",
     "export",
+    "check",
     "self-test",
 }
 

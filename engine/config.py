@@ -29,6 +29,7 @@ class TrainConfig:
     test_pct: float = 0.0
     seed: int = 42
     label_smoothing: float = 0.0
+    balance: str = "none"  # none | weighted_loss | sampler (engine.training.balance)
     flip: bool = True
     rotate: bool = True
     resized_crop: bool = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine.cli import check as check_cmds
 from engine.cli import export as export_cmds
 from engine.cli import predict as predict_cmds
 from engine.cli import project as project_cmds
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version="topdown 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (project_cmds, train_cmds, predict_cmds, export_cmds, selftest_cmds):
+    for module in (project_cmds, train_cmds, predict_cmds, export_cmds, check_cmds, selftest_cmds):
         module.register(sub)
     return parser
 

@@ -29,6 +29,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--masks-dir", default="masks_pred", help="where segmentation masks go (./masks_pred)"
     )
+    p.add_argument(
+        "--heatmap",
+        metavar="DIR",
+        help="write Grad-CAM overlay PNGs (where the model looks) into DIR; classification and "
+        "multi-label models",
+    )
+    p.add_argument(
+        "--heatmap-class",
+        metavar="CLASS",
+        action="append",
+        default=[],
+        help="also make a heatmap for this class (repeatable); default: the predicted class(es)",
+    )
+    p.add_argument("--heatmap-opacity", type=float, default=0.5, help=argparse.SUPPRESS)
     p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
     p.add_argument("--batch-size", type=int, default=16, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -83,6 +97,16 @@ def _record(pred, masks_dir: Path, used: set[str]) -> dict:
     return rec
 
 
+def _heatmaps(predictor, path: str, args: argparse.Namespace, used: set[str]) -> dict:
+    """Grad-CAM overlays of one image into --heatmap DIR; class -> PNG path."""
+    from engine.imaging import load_rgb
+    from engine.interpret.gradcam import explain, save_overlays
+
+    heat = explain(predictor, path, classes=args.heatmap_class)
+    stem = _mask_name(path, used)[: -len(".png")]
+    return save_overlays(heat, load_rgb(path), args.heatmap, stem, args.heatmap_opacity)
+
+
 def _round(d: dict) -> dict:
     return {k: round(float(v), 6) for k, v in d.items()}
 
@@ -102,8 +126,12 @@ def _text(rec: dict, targets: list[str]) -> str:
     top = sorted(rec["probs"].items(), key=lambda kv: -kv[1])[:3]
     probs = ", ".join(f"{k} {v:.1%}" for k, v in top)
     if "labels" in rec:
-        return f"{path}: {', '.join(rec['labels']) or '(no label)'} [{probs}]"
-    return f"{path}: {rec['label']} [{probs}]"
+        line = f"{path}: {', '.join(rec['labels']) or '(no label)'} [{probs}]"
+    else:
+        line = f"{path}: {rec['label']} [{probs}]"
+    if rec.get("heatmaps"):
+        line += " heatmaps: " + ", ".join(rec["heatmaps"].values())
+    return line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,17 +143,29 @@ def run(args: argparse.Namespace) -> int:
     except (ModelFileError, DeviceError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    if args.heatmap and predictor.task not in ("classification", "multilabel"):
+        print(f"error: --heatmap needs a classification or multi-label model, this one is "
+              f"{predictor.task}.", file=sys.stderr)  # fmt: skip
+        return 1
+    unknown = [c for c in args.heatmap_class if c not in predictor.output_names]
+    if unknown:
+        print(f"error: --heatmap-class {unknown[0]!r} is not a class of this model "
+              f"({', '.join(predictor.output_names)}).", file=sys.stderr)  # fmt: skip
+        return 1
     paths = expand_inputs(args.images)
     if not paths:
         print("error: no image files found in " + ", ".join(args.images), file=sys.stderr)
         return 1
     masks_dir = Path(args.masks_dir)
     used: set[str] = set()
+    used_heat: set[str] = set()
     n_ok = 0
 
     def on_item(pred) -> None:
         nonlocal n_ok
         rec = _record(pred, masks_dir, used)
+        if args.heatmap and "error" not in rec:
+            rec["heatmaps"] = _heatmaps(predictor, pred.path, args, used_heat)
         n_ok += "error" not in rec
         line = json.dumps(rec) if args.json else _text(rec, predictor.targets)
         print(line, flush=True)

@@ -257,6 +257,18 @@ def _unet(depth: int) -> Callable[[int], Built]:
 
 # ---- registry ------------------------------------------------------------------------------
 
+# Grad-CAM target per image architecture (engine.interpret.gradcam): the module whose output is
+# the last convolutional feature map before global pooling (NCHW). A test covers each entry.
+CAM_LAYERS: dict[str, str] = {
+    "resnet18": "layer4",
+    "resnet34": "layer4",
+    "resnet50": "layer4",
+    "mobilenet_v3_small": "features",
+    "mobilenet_v3_large": "features",
+    "efficientnet_b0": "features",
+    "convnext_tiny": "features",
+}
+
 for _name, _wid, _pm, _desc in [
     ("resnet18", "ResNet18_Weights.IMAGENET1K_V1", 11.7,
      "Fast and reliable; the best first choice for most image tasks (45 MB)."),

@@ -251,8 +251,11 @@ def collate(samples: list) -> tuple:
     return x, y, idx, skipped
 
 
-def make_loader(dataset: ImageDataset, batch_size: int, shuffle: bool, config, pin: bool):
-    """A DataLoader with the engine's collate; spawn workers when num_workers > 0."""
+def make_loader(
+    dataset: ImageDataset, batch_size: int, shuffle: bool, config, pin: bool, sampler=None
+):
+    """A DataLoader with the engine's collate; spawn workers when num_workers > 0. A `sampler`
+    (training's class-balanced one) replaces shuffling."""
     from torch.utils.data import DataLoader
 
     n = len(dataset)
@@ -268,7 +271,8 @@ def make_loader(dataset: ImageDataset, batch_size: int, shuffle: bool, config, p
     return DataLoader(
         dataset,
         batch_size=min(batch_size, n),
-        shuffle=shuffle,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
         drop_last=drop_last,
         collate_fn=collate,
         pin_memory=pin,

@@ -21,10 +21,11 @@ from engine.devices import pick_device, set_cpu_threads
 from engine.errors import TrainingError, WeightsError
 from engine.models.checkpoint import load_model_state
 from engine.models.registry import ModelBundle, build_model
+from engine.training import balance
 from engine.training.augment import BatchPrep
 from engine.training.data import DataSpec, ImageDataset, make_loader, prepare_data
 from engine.training.learner import Learner, emit
-from engine.training.metrics import Metrics, make_loss
+from engine.training.metrics import Metrics
 
 
 @dataclass
@@ -63,7 +64,8 @@ def build_run(project, config: TrainConfig, callbacks=(), control: RunControl | 
     pin = device.type == "cuda"
     train_ds = ImageDataset(spec, "train", config.image_size, config, train=True)
     valid_ds = ImageDataset(spec, "valid", config.image_size, config, train=False)
-    train_dl = make_loader(train_ds, config.batch_size, True, config, pin)
+    sampler = balance.train_sampler(spec, config)  # None unless config.balance == "sampler"
+    train_dl = make_loader(train_ds, config.batch_size, True, config, pin, sampler=sampler)
     valid_dl = make_loader(valid_ds, config.batch_size, False, config, pin)
     learner = make_learner(
         bundle, spec, config, device=device, callbacks=callbacks, control=control, project=project
@@ -120,7 +122,7 @@ def make_learner(
         config=config,
         device=device,
         prep=prep,
-        loss_fn=make_loss(spec.task, config.label_smoothing),
+        loss_fn=balance.make_loss(spec, config),
         metrics_factory=metrics_factory,
         callbacks=callbacks,
         control=control,

@@ -25,6 +25,7 @@ from gui.data.class_panel import ClassPanel
 from gui.data.filter_bar import FilterBar
 from gui.data.image_model import ImageListModel
 from gui.data.thumb_loader import ThumbLoader
+from gui.data.uncertain import UncertainSort
 from gui.data.viewer import ImageViewer
 from gui.state import AppState
 
@@ -77,6 +78,8 @@ class DataPage(DataActions, QWidget):
         cl.setSpacing(8)
         top = QHBoxLayout()
         top.addWidget(self.filters, 1)
+        self.uncertain = UncertainSort(self, bridge)  # "Most uncertain first" (label next)
+        top.addWidget(self.uncertain.button)
         top.addWidget(self.split_button)
         cl.addLayout(top)
         cl.addWidget(self.stack, 1)
@@ -144,13 +147,15 @@ class DataPage(DataActions, QWidget):
     def apply_filters(self) -> None:
         """Re-run the query for the current filters (a full model reset)."""
         p = self.project
-        self.model.set_ids(p.query(**self.filters.query_args()) if p is not None else [])
+        ids = p.query(**self.filters.query_args()) if p is not None else []
+        self.model.set_ids(self.uncertain.order(ids))
         self.refresh_counts()
 
     def requery(self) -> None:
         """Re-run the query keeping selection and scroll (rows removed/inserted in place)."""
         if self.project is not None:
-            self.model.update_ids(self.project.query(**self.filters.query_args()))
+            ids = self.project.query(**self.filters.query_args())
+            self.model.update_ids(self.uncertain.order(ids))
             self._update_count_label()
 
     def refresh_counts(self) -> None:

@@ -18,6 +18,9 @@ class JobName(StrEnum):
     EXPORT = "export"
     PREDICT_MASK = "predict_mask"
     LEAST_CERTAIN = "least_certain"
+    CHECK = "check"
+    HEATMAP = "heatmap"
+    RANK = "rank"
 
     @property
     def text(self) -> str:
@@ -35,6 +38,9 @@ _TEXTS = {
     JobName.EXPORT: "Exporting the model…",
     JobName.PREDICT_MASK: "Predicting this image's mask…",
     JobName.LEAST_CERTAIN: "Finding the image the model is least sure of…",
+    JobName.CHECK: "Checking the data…",
+    JobName.HEATMAP: "Computing the heatmap…",
+    JobName.RANK: "Ranking unlabeled images…",
 }
 
 TRAINING_JOBS = frozenset({JobName.TRAIN, JobName.LR_FIND})

@@ -32,6 +32,7 @@ from engine.events import Progress
 from gui.common.overlay import ClassLegend, ScaledImage, blend
 from gui.jobs.names import PREDICTION_JOBS, JobName
 from gui.jobs.predict import expand_paths, predict_files_job, predict_folder_job
+from gui.predict.heatmap import HeatmapPanel
 from gui.state import AppState
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -103,6 +104,8 @@ class PredictPage(QWidget):
         side.addWidget(self.opacity_label)
         side.addWidget(self.opacity)
         side.addWidget(self.legend)
+        self.heatmap = HeatmapPanel(bridge, self)  # Grad-CAM overlay (classification, multi-label)
+        side.addWidget(self.heatmap)
         side.addStretch(1)
         sidew = QWidget()
         sidew.setLayout(side)
@@ -301,6 +304,7 @@ class PredictPage(QWidget):
         self.headline.clear()
         self._set_bars([])
         self._show_seg_controls(False)
+        self.heatmap.reset()
 
     def show_result(self, path: str) -> None:
         from engine.imaging import BadImage, load_rgb
@@ -342,6 +346,7 @@ class PredictPage(QWidget):
         else:
             self.headline.setText(f"<b>{pred.label}</b> — {pred.probs.get(pred.label, 0):.0%}")
             self._set_bars(probs[:5], highlight={pred.label})
+        self.heatmap.show_for(path, pred, self._image, list(pred.probs))
 
     def _set_bars(
         self,

@@ -120,6 +120,12 @@ class SettingsPanel(QScrollArea):
         al.setContentsMargins(0, 0, 0, 0)
         for w in (self.flip, self.rotate, self.crop, self.color):
             al.addWidget(w)
+        self.balance = QComboBox()  # TrainConfig.balance; Tools > Check data offers it
+        for value, text in (("none", "Off"), ("weighted_loss", "Class-weighted loss"),
+                            ("sampler", "Balanced sampler")):  # fmt: skip
+            self.balance.addItem(text, value)
+        self.balance.setToolTip("For imbalanced classes: weight the loss per class, or draw "
+                                "images so that each class is seen equally often.")  # fmt: skip
         self.device = QLabel("…")
         self.device.setWordWrap(True)
 
@@ -135,6 +141,7 @@ class SettingsPanel(QScrollArea):
         form.addRow("Batch size", _row(self.batch, "batch_size"))
         form.addRow("Image size", _row(self.size, "image_size"))
         form.addRow("Augment", _row(aug, "augmentation"))
+        form.addRow("Class balance", self.balance)
         form.addRow("Device", _row(self.device, "device"))
         col.addLayout(form)
         self.error = QLabel()
@@ -152,6 +159,7 @@ class SettingsPanel(QScrollArea):
         self.epochs.valueChanged.connect(self._sync_freeze)
         self.pretrained.toggled.connect(self._sync_freeze)
         self.freeze.valueChanged.connect(self._remember_freeze)
+        self.balance.currentIndexChanged.connect(self._save)
         for w in (self.freeze, self.epochs, self.batch, self.size):
             w.valueChanged.connect(self._save)
         for w in (self.pretrained, self.flip, self.rotate, self.crop, self.color):
@@ -186,6 +194,7 @@ class SettingsPanel(QScrollArea):
             self.rotate.setChecked(cfg.rotate)
             self.crop.setChecked(cfg.resized_crop)
             self.color.setChecked(cfg.color_jitter)
+            self.balance.setCurrentIndex(max(0, self.balance.findData(cfg.balance)))
         finally:
             self._filling = False
         self._base = cfg
@@ -268,6 +277,7 @@ class SettingsPanel(QScrollArea):
         cfg.rotate = self.rotate.isChecked()
         cfg.resized_crop = self.crop.isChecked()
         cfg.color_jitter = self.color.isChecked()
+        cfg.balance = self.balance.currentData() or "none"
         return cfg
 
     def _save(self, *_args) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from gui.common import settings
+from gui.window.check_action import CheckAction
 from gui.window.export_action import ExportAction
 
 
@@ -93,6 +94,9 @@ def build_menus(window) -> None:
         tip="Take the selected images out of the project (your original files are not touched)",
     )
     e.aboutToShow.connect(window._update_actions)
+
+    t = mb.addMenu("&Tools")
+    window.check_action = CheckAction(window, t)  # Tools > Check data…
 
     h = mb.addMenu("&Help")
     add_action(window, h, "&About Topdown", window.about)

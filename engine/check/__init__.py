@@ -1,0 +1,1 @@
+"""Data health check: duplicates, leakage, imbalance, label mistakes (no Qt)."""

@@ -1,0 +1,1 @@
+"""Model interpretation: Grad-CAM heatmaps and uncertainty ranking (no Qt)."""
