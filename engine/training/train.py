@@ -165,6 +165,10 @@ def train(
     """Fine-tune a network on the project (see the module docstring); `resume` continues the
     latest run that did not finish, with that run's settings. One training per project at a
     time: a second one, from any process, raises TrainingError naming the first."""
+    if getattr(project, "read_only", False):
+        raise TrainingError(
+            f"Cannot train: {project.path} is read-only; copy it to a writable folder."
+        )
     with project_lock(project.path, "training", error=TrainingError):
         return _locked_train(project, config, callbacks, control, resume)
 
