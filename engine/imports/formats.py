@@ -67,7 +67,7 @@ def folder_items(project: Project, folder: Path, label: str | None = None) -> li
     )
     split_dirs = {e: SPLIT_DIRS[e.name.lower()] for e in tops if e.name.lower() in SPLIT_DIRS}
     items: list[ImportItem] = []
-    for f in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for f in sorted(p for p in folder.iterdir() if not p.is_dir() and not p.name.startswith(".")):
         if i := item_for(f):
             items.append(i)  # loose images at the top: unlabeled
     for top in tops:
