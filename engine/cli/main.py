@@ -7,6 +7,7 @@ parser and sets ``func`` (``func(args) -> int``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from engine.cli import check as check_cmds
@@ -35,7 +36,24 @@ def run(argv: list[str]) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (`topdown-cli info P | head`): stop quietly, as
+    Unix tools do, with 141 (128 + SIGPIPE) and no traceback. Output still buffered for the
+    closed pipe goes to /dev/null so that Python's flush at exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return 141

@@ -211,7 +211,8 @@ def cmd_info(args) -> int:
         if args.json:
             print(json.dumps(project_info(project), indent=2, ensure_ascii=False))
             return 0
-        print(f"{project.name}: {project.task} project in {project.path}")
+        ro = " (read-only)" if project.read_only else ""
+        print(f"{project.name}: {project.task} project in {project.path}{ro}")
         _print_counts(project)
         skipped = project.skipped()
         if skipped:

@@ -244,10 +244,17 @@ def import_csv(
     folder = Path(images_dir) if images_dir else csv_file.parent
     if not folder.is_dir():
         raise ProjectError(f"The images folder {folder} does not exist.")
-    items = csv_items(project, csv_file, folder)
+    report = ImportReport()
+    items = csv_items(project, csv_file, folder, report)
     split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
     return _finish(
-        project, items, control=control, on_progress=on_progress, split=split, tuning=tuning
+        project,
+        items,
+        control=control,
+        on_progress=on_progress,
+        split=split,
+        tuning=tuning,
+        report=report,
     )
 
 

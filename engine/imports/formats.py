@@ -8,10 +8,11 @@ public functions.
 from __future__ import annotations
 
 import csv
+import os
 import re
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
-from engine.imports.pipeline import ImportItem, item_for, walk_files
+from engine.imports.pipeline import ImportItem, ImportReport, item_for, walk_files
 from engine.project.store import Project, ProjectError
 
 # folder name (lower case) -> the split of the images below it (engine.imports.api.SPLIT_DIRS)
@@ -66,7 +67,7 @@ def folder_items(project: Project, folder: Path, label: str | None = None) -> li
     )
     split_dirs = {e: SPLIT_DIRS[e.name.lower()] for e in tops if e.name.lower() in SPLIT_DIRS}
     items: list[ImportItem] = []
-    for f in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for f in sorted(p for p in folder.iterdir() if not p.is_dir() and not p.name.startswith(".")):
         if i := item_for(f):
             items.append(i)  # loose images at the top: unlabeled
     for top in tops:
@@ -86,6 +87,16 @@ def folder_items(project: Project, folder: Path, label: str | None = None) -> li
 _FILE_COLS = ("filename", "file", "fname", "image", "image_name", "image_id", "name", "path", "id")
 _LABEL_COLS = ("label", "labels", "tags", "target", "class", "category", "y")
 _SPLIT_COLS = ("is_valid", "split")
+
+
+def outside_reason(name: str) -> str | None:
+    """Why a listed file name is refused: an absolute path, or `..` leading out of the folder
+    being imported (a label file may only name files inside that folder)."""
+    if os.path.isabs(name) or PureWindowsPath(name).is_absolute() or name.startswith(("/", "\\")):
+        return f"{name!r} is an absolute path; list files relative to the images folder"
+    if os.path.normpath(name.replace("\\", "/")).split(os.sep)[0] == "..":
+        return f"{name!r} points outside the images folder"
+    return None
 
 
 def find_listed(folder: Path, name: str) -> Path | None:
@@ -130,12 +141,16 @@ def name_targets(
             project.set_targets([f"value_{k + 1}" for k in range(len(first))])
 
 
-def csv_items(project: Project, csv_file: Path, folder: Path) -> list[ImportItem]:
-    """Items for the rows of a labels CSV (see engine.imports.api.import_csv)."""
+def csv_items(
+    project: Project, csv_file: Path, folder: Path, report: ImportReport | None = None
+) -> list[ImportItem]:
+    """Items for the rows of a labels CSV (see engine.imports.api.import_csv). Rows naming a
+    file outside `folder`, or no file found, are skipped with their line number; rows with no
+    label and conflicting repeats of a file are listed in `report.notes`."""
     rows = read_csv(csv_file)
     head = [c.strip().lower() for c in rows[0]]
     has_header = head[0] in _FILE_COLS or (
-        find_listed(folder, rows[0][0].strip()) is None
+        (outside_reason(rows[0][0].strip()) or find_listed(folder, rows[0][0].strip())) is None
         and any(c in _LABEL_COLS + _SPLIT_COLS for c in head)
     )
     split_col = (
@@ -153,21 +168,43 @@ def csv_items(project: Project, csv_file: Path, folder: Path) -> list[ImportItem
     if project.task == "regression" and project.count() == 0 and rows:
         name_targets(project, header, rows, label_cols)
     items: list[ImportItem] = []
+    seen: dict[Path, tuple[int, str]] = {}  # file -> (first line, its label text)
+    no_label: list[int] = []
     for n, row in enumerate(rows, start=2 if has_header else 1):
         name = row[0].strip()
         where = f"{csv_file.name} line {n}"
+        if name and (why := outside_reason(name)):
+            items.append(ImportItem(Path(name), skip=f"listed in {where} but refused: {why}"))
+            continue
         src = find_listed(folder, name) if name else None
         if src is None:
             shown = folder / name if name else csv_file
-            items.append(ImportItem(shown, skip=f"listed in {where} but not found in {folder}"))
+            what = f"not found in {folder}" if name else "names no file"
+            items.append(ImportItem(shown, skip=f"listed in {where} but {what}"))
             continue
         text = " ".join(row[k] for k in label_cols if k < len(row))
+        if src in seen:
+            first, before = seen[src]
+            if " ".join(before.split()) != " ".join(text.split()):
+                items.append(ImportItem(src, skip=(
+                    f"{where}: {name} listed again with label {text.strip()!r}; line {first} "
+                    f"gave {before.strip()!r}, which is kept")))  # fmt: skip
+            continue
+        seen[src] = (n, text)
+        if not text.strip() and project.task not in ("regression", "segmentation"):
+            no_label.append(n)
         kw = label_kwargs(project, text, f"the label in {where}")
         if split_col is not None and split_col < len(row):
             split = CSV_SPLITS.get(row[split_col].strip().lower())
             if split is not None:
                 kw["split"] = split
         items.append(ImportItem(src, **kw))
+    if no_label and report is not None:
+        shown = ", ".join(map(str, no_label[:20])) + (", ..." if len(no_label) > 20 else "")
+        report.notes.append(
+            f"{csv_file.name}: {len(no_label)} row{'s' if len(no_label) != 1 else ''} with no "
+            f"label (line{'s' if len(no_label) != 1 else ''} {shown}) imported unlabeled."
+        )
     return items
 
 

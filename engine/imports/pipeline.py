@@ -8,8 +8,10 @@ already copied are committed and `engine.control.Cancelled` is raised.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,33 +116,62 @@ class ImportItem:
 
 
 def walk_files(folder: Path) -> list[Path]:
-    """Every file under `folder`, recursively, sorted, hidden entries left out."""
+    """Every file under `folder`, recursively, sorted, hidden entries left out. Entries that
+    are not regular files (dangling links, link loops, links to folders, FIFOs, devices) and
+    empty folders named like an image are listed too, so that `item_for` records why each is
+    left out instead of dropping it silently. Links to folders are not followed (no loops)."""
     out: list[Path] = []
     stack = [folder]
     while stack:
         d = stack.pop()
         try:
             with os.scandir(d) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(
+                    (e for e in it if not e.name.startswith(".")), key=lambda e: e.name
+                )
         except OSError:
             continue
+        if not entries and d != folder and is_image_name(d):
+            out.append(d)  # a folder named x.jpg with nothing in it
         subdirs = []
         for e in entries:
-            if e.name.startswith("."):
-                continue
             try:
-                if e.is_dir(follow_symlinks=False):
-                    subdirs.append(Path(e.path))
-                elif e.is_file():
-                    out.append(Path(e.path))
+                is_dir = e.is_dir(follow_symlinks=False)
             except OSError:
-                continue
+                is_dir = False
+            if is_dir:
+                subdirs.append(Path(e.path))
+            else:
+                out.append(Path(e.path))
         stack.extend(reversed(subdirs))
     return out
 
 
+def not_a_file(path: Path) -> str | None:
+    """Why `path` cannot be imported as a file at all (a link loop, a dangling link, a folder,
+    a FIFO or device, which would block or fail when read); None for a regular file."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a symbolic link loop, not a file"
+        if path.is_symlink():
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
+        return f"cannot be read ({e.strerror or e})"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        if path.is_symlink():
+            return "a link to a folder; links to folders are not followed"
+        return "a folder named like an image, with nothing in it"
+    kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket or device"
+    return f"{kind}, not a regular file"
+
+
 def item_for(path: Path, **kw) -> ImportItem | None:
     """An item for a walked file; None for files silently ignored (codes.txt, CSVs, ...)."""
+    if why := not_a_file(path):
+        return ImportItem(path, skip=why)
     if path.name.lower() in IGNORED_FILES or path.suffix.lower() == ".csv":
         return None
     if not is_image_name(path):

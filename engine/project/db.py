@@ -55,9 +55,94 @@ def connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(
         path / DB_FILE, check_same_thread=False, isolation_level="DEFERRED", timeout=30
     )
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
+
+
+READ_ONLY = (
+    "{path} is read-only (write-protected folder or database): it can be browsed, evaluated "
+    "and used for prediction, but changes cannot be saved. Copy the project to a writable "
+    "folder to change it."
+)
+_READING = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
+
+
+class ReadOnlyConnection(sqlite3.Connection):
+    """The database of a project opened read-only: a statement that would change it raises
+    a ProjectError saying so, instead of sqlite's 'attempt to write a readonly database'."""
+
+    project_path = ""
+
+    def _check(self, sql: str) -> None:
+        words = sql.lstrip().split(None, 1)
+        if words and words[0].upper() not in _READING:
+            raise ProjectError(READ_ONLY.format(path=self.project_path))
+
+    def execute(self, sql, *args):
+        self._check(sql)
+        return super().execute(sql, *args)
+
+    def executemany(self, sql, *args):
+        self._check(sql)
+        return super().executemany(sql, *args)
+
+    def executescript(self, script):
+        self._check(script)
+        return super().executescript(script)
+
+
+def _damaged(path: Path, e: Exception) -> ProjectError:
+    return ProjectError(
+        f"{path / DB_FILE} is damaged and cannot be read ({e}). It was left as it is; restore "
+        "it from a backup, or make a new project and import the images again."
+    )
+
+
+def open_db(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """The project's database and whether it is read-only. A write-protected project opens
+    read-only; a damaged database file or one that cannot be opened at all raises a
+    ProjectError naming it (never an sqlite traceback)."""
+    db = None
+    try:
+        db = connect(path)
+        db.execute("SELECT COUNT(*) FROM meta").fetchone()
+    except sqlite3.DatabaseError as e:
+        if db is not None:
+            db.close()
+        if not isinstance(e, sqlite3.OperationalError) or "no such table" in str(e):
+            raise _damaged(path, e) from e
+        return _open_read_only(path, e), True
+    try:  # can it be changed? a write rolled back at once tells, also as root
+        db.execute("PRAGMA busy_timeout=200")
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('write_probe', '1')")
+    except sqlite3.OperationalError as e:
+        busy = "locked" in str(e) or "busy" in str(e)  # another process writes: writable
+        if not busy:
+            db.close()
+            return _open_read_only(path, e), True
+    db.rollback()
+    db.execute("PRAGMA busy_timeout=30000")
+    return db, False
+
+
+def _open_read_only(path: Path, why: Exception) -> sqlite3.Connection:
+    """Open the database without writing anything, not even sqlite's -wal/-shm files."""
+    uri = (path / DB_FILE).resolve().as_uri() + "?mode=ro&immutable=1"
+    try:
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=ReadOnlyConnection)
+        db.project_path = str(path)
+        db.execute("SELECT COUNT(*) FROM meta").fetchone()
+    except sqlite3.DatabaseError as e:
+        if isinstance(e, sqlite3.OperationalError) and "no such table" not in str(e):
+            raise ProjectError(f"{path / DB_FILE} cannot be opened: {why}; {e}.") from e
+        raise _damaged(path, e) from e
     return db
 
 

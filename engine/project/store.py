@@ -86,7 +86,7 @@ class Project:
         self.path = Path(path).resolve()
         self._meta = meta
         self._lock = threading.RLock()
-        self._db = project_db.connect(self.path)
+        self._db, self.read_only = project_db.open_db(self.path)
         self._listeners: list = []
         self._removals: set[str] = set()  # trash folders of this session's removals
 
@@ -110,6 +110,8 @@ class Project:
         except NewerVersionError:
             project.close()
             raise
+        if project.read_only:  # browse, evaluate, predict; changes raise ProjectError
+            return project
         for sub in project_db.SUBFOLDERS:
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
@@ -187,6 +189,8 @@ class Project:
         return data if isinstance(data, dict) else {}
 
     def save_settings(self, data: dict, file: str = TRAINING_FILE) -> None:
+        if self.read_only:
+            raise ProjectError(project_db.READ_ONLY.format(path=self.path))
         atomic_write_text(self.path / file, json.dumps(data, indent=2, sort_keys=True))
 
     # ----------------------------------------------------------------- classes

@@ -9,6 +9,7 @@ The cache is disposable: deleting thumbs/ only costs the time to remake it.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -34,6 +35,10 @@ def thumbnail(project: Project, record: ImageRecord, size: int = 128) -> Path:
     out = thumbnail_path(project, record, size)
     if out.is_file():
         return out
+    if project.read_only:  # the project's thumbs/ cannot be written: a cache outside it
+        out = Path(tempfile.gettempdir()) / "topdown-thumbs" / out.name
+        if out.is_file():
+            return out
     return make_thumbnail(project.abspath(record.file), out, size)
 
 

@@ -25,6 +25,7 @@ from engine.devices import device_label
 from engine.errors import TrainingError
 from engine.events import FitEnd, FitStart, LRFinderResult
 from engine.models.checkpoint import load_checkpoint
+from engine.project.locks import project_lock
 from engine.training import recipe, runs
 from engine.training.callbacks import run_callbacks
 from engine.training.fit import FitState, fit_epochs, restore_optimizer, resume_state
@@ -181,7 +182,17 @@ def train(
     resume: bool = False,
 ) -> FitEnd:
     """Fine-tune a network on the project (see the module docstring); `resume` continues the
-    latest run that did not finish, with that run's settings."""
+    latest run that did not finish, with that run's settings. One training per project at a
+    time: a second one, from any process, raises TrainingError naming the first."""
+    if getattr(project, "read_only", False):
+        raise TrainingError(
+            f"Cannot train: {project.path} is read-only; copy it to a writable folder."
+        )
+    with project_lock(project.path, "training", error=TrainingError):
+        return _locked_train(project, config, callbacks, control, resume)
+
+
+def _locked_train(project, config: TrainConfig, callbacks, control, resume: bool) -> FitEnd:
     control = control or RunControl()
     callbacks = list(callbacks)
     record, resume_ck = None, None
