@@ -86,9 +86,9 @@ def test_weights_offline_propagates_before_training(tmp_path):
 
 # ------------------------------------------------------------------ faults during training
 def test_nan_loss_stops_with_advice(tmp_path, monkeypatch):
-    import engine.training.setup as setup
+    from engine.training import balance
 
-    monkeypatch.setattr(setup, "make_loss", lambda task, ls=0.0: lambda out, y: out.sum() * np.nan)
+    monkeypatch.setattr(balance, "make_loss", lambda spec, cfg: lambda out, y: out.sum() * np.nan)
     project = make_project(tmp_path / "p", "classification", n=16)
     rec = Recorder()
     with pytest.raises(TrainingError, match="lower learning rate"):
