@@ -33,6 +33,8 @@ from engine.errors import NewerVersionError, ProjectError
 from engine.project import db as project_db
 from engine.project import queries as project_queries
 from engine.project import removal as project_removal
+from engine.project.class_ops import ClassOps
+from engine.project.label_ops import LabelOps
 from engine.project.records import (  # re-exported: engine.project.store is the public import path
     DB_FILE,
     FORMAT,
@@ -51,7 +53,7 @@ from engine.project.records import (  # re-exported: engine.project.store is the
     default_color,
 )
 from engine.project.removal import Removal
-from engine.project.splits import assign_splits as _assign_splits
+from engine.project.state_ops import StateOps
 
 __all__ = [
     "DB_FILE",
@@ -75,7 +77,7 @@ __all__ = [
 ]
 
 
-class Project:
+class Project(ClassOps, LabelOps, StateOps):
     """The project store. Open with `Project.open`, make with `Project.create`.
 
     All methods save immediately (one SQLite transaction each). One Project object may be used
@@ -192,95 +194,6 @@ class Project:
         if self.read_only:
             raise ProjectError(project_db.READ_ONLY.format(path=self.path))
         atomic_write_text(self.path / file, json.dumps(data, indent=2, sort_keys=True))
-
-    # ----------------------------------------------------------------- classes
-    def classes(self) -> list[ClassInfo]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, name, color, position FROM classes ORDER BY position, id"
-            ).fetchall()
-        return [ClassInfo(*r) for r in rows]
-
-    def class_names(self) -> list[str]:
-        return [c.name for c in self.classes()]
-
-    def _class_id(self, name: str) -> int:
-        row = self._db.execute("SELECT id FROM classes WHERE name=?", (name,)).fetchone()
-        if row is None:
-            raise ProjectError(f"There is no class named {name!r}.")
-        return row[0]
-
-    def add_class(self, name: str, color: str | None = None) -> ClassInfo:
-        name = name.strip()
-        if not name:
-            raise ProjectError("A class needs a name.")
-        with self._lock, self._db:
-            if self._db.execute("SELECT 1 FROM classes WHERE name=?", (name,)).fetchone():
-                raise ProjectError(f"A class named {name!r} already exists.")
-            pos = self._db.execute("SELECT COALESCE(MAX(position)+1, 0) FROM classes").fetchone()[0]
-            color = color or default_color(pos)
-            cur = self._db.execute(
-                "INSERT INTO classes(name, color, position) VALUES (?,?,?)", (name, color, pos)
-            )
-            info = ClassInfo(cur.lastrowid, name, color, pos)
-        self._changed("classes")
-        return info
-
-    def ensure_classes(self, names: Iterable[str]) -> None:
-        existing = set(self.class_names())
-        for n in names:
-            if n not in existing:
-                self.add_class(n)
-                existing.add(n)
-
-    def rename_class(self, old: str, new: str) -> None:
-        new = new.strip()
-        if not new:
-            raise ProjectError("A class needs a name.")
-        with self._lock, self._db:
-            cid = self._class_id(old)
-            if (
-                new != old
-                and self._db.execute("SELECT 1 FROM classes WHERE name=?", (new,)).fetchone()
-            ):
-                raise ProjectError(f"A class named {new!r} already exists; merge them instead.")
-            self._db.execute("UPDATE classes SET name=? WHERE id=?", (new, cid))
-        self._changed("classes")
-
-    def recolor_class(self, name: str, color: str) -> None:
-        with self._lock, self._db:
-            self._db.execute("UPDATE classes SET color=? WHERE id=?", (color, self._class_id(name)))
-        self._changed("classes")
-
-    def delete_class(self, name: str) -> None:
-        """Remove a class; its images become unlabeled (images themselves stay)."""
-        if self.task == "segmentation":
-            raise ProjectError("Segmentation classes are mask values; merge them instead.")
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM classes WHERE id=?", (self._class_id(name),))
-        self._changed("classes")
-        self._changed("labels", None)
-
-    def merge_classes(self, sources: Sequence[str], target: str) -> None:
-        """Move every label of `sources` onto `target` (created if needed), then drop sources."""
-        if self.task == "segmentation":
-            raise ProjectError("Segmentation classes are mask values; they cannot be merged.")
-        if target not in self.class_names():
-            self.add_class(target)
-        with self._lock, self._db:
-            tid = self._class_id(target)
-            for s in sources:
-                if s == target:
-                    continue
-                sid = self._class_id(s)
-                self._db.execute(
-                    "INSERT OR IGNORE INTO labels(image_id, class_id) "
-                    "SELECT image_id, ? FROM labels WHERE class_id=?",
-                    (tid, sid),
-                )
-                self._db.execute("DELETE FROM classes WHERE id=?", (sid,))
-        self._changed("classes")
-        self._changed("labels", None)
 
     # ----------------------------------------------------------------- images
     def add_images(self, items: Sequence[NewImage]) -> list[int]:
@@ -399,198 +312,6 @@ class Project:
     def counts(self) -> Counts:
         with self._lock:
             return project_queries.counts(self._db, self.task)
-
-    # ----------------------------------------------------------------- labels
-    def set_labels(self, ids: Sequence[int], labels: Sequence[str]) -> None:
-        """Replace the labels of `ids` (one label for classification, any for multi-label,
-        none to unlabel). Unknown class names are an error. A segmentation image's labels
-        come from its mask (set_mask), so they cannot be set here."""
-        self._refuse_segmentation()
-        if self.task == "classification" and len(labels) > 1:
-            raise ProjectError("A classification image has one label; use a multi-label project.")
-        with self._lock, self._db:
-            cids = [self._class_id(n) for n in labels]
-            self._db.executemany("DELETE FROM labels WHERE image_id=?", [(i,) for i in ids])
-            self._db.executemany(
-                "INSERT INTO labels(image_id, class_id) VALUES (?,?)",
-                [(i, c) for i in ids for c in cids],
-            )
-        self._changed("labels", ids)
-
-    def toggle_label(self, ids: Sequence[int], label: str, on: bool) -> None:
-        """Multi-label: add or remove one label on `ids`, keeping the others."""
-        self._refuse_segmentation()
-        with self._lock, self._db:
-            cid = self._class_id(label)
-            if on:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
-                    [(i, cid) for i in ids],
-                )
-            else:
-                self._db.executemany(
-                    "DELETE FROM labels WHERE image_id=? AND class_id=?", [(i, cid) for i in ids]
-                )
-        self._changed("labels", ids)
-
-    def set_values(self, ids: Sequence[int], values: Sequence[float] | None) -> None:
-        """Regression targets for `ids` (None clears them)."""
-        if values is not None:
-            values = [float(v) for v in values]
-            if any(v != v or v in (float("inf"), float("-inf")) for v in values):
-                raise ProjectError("A regression target must be a finite number.")
-        enc = None if values is None else json.dumps(values)
-        with self._lock, self._db:
-            self._db.executemany("UPDATE images SET vals=? WHERE id=?", [(enc, i) for i in ids])
-        self._changed("labels", ids)
-
-    def _refuse_segmentation(self) -> None:
-        if self.task == "segmentation":
-            raise ProjectError(
-                "A segmentation image's classes come from its mask; edit the mask instead."
-            )
-
-    def mask_classes(self, values: Iterable[int]) -> list[str]:
-        """Class names for mask values (value v: the class at position v; others left out)."""
-        by_pos = {c.position: c.name for c in self.classes()}
-        return [by_pos[v] for v in values if v in by_pos]
-
-    def set_mask(
-        self, image_id: int, mask_rel: str | None, present: Sequence[str] | None = None
-    ) -> None:
-        """Give an image its mask (None: no mask) and record the classes present in it as its
-        labels. `present` names them when the caller already knows (from the array it wrote);
-        otherwise the mask file is read."""
-        if mask_rel is None:
-            present = ()
-        elif present is None:
-            from engine.imaging import load_mask, mask_values
-
-            present = self.mask_classes(mask_values(load_mask(self.path / mask_rel)))
-        with self._lock, self._db:
-            cids = [self._class_id(n) for n in present]
-            self._db.execute("UPDATE images SET mask=? WHERE id=?", (mask_rel, image_id))
-            self._db.execute("DELETE FROM labels WHERE image_id=?", (image_id,))
-            self._db.executemany(
-                "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
-                [(image_id, c) for c in cids],
-            )
-        self._changed("labels", [image_id])
-
-    def save_mask(self, image_id: int, mask) -> str:
-        """Save a painted HxW class-index mask for an image: checked (size, values), written
-        atomically into masks/, then recorded with the classes present. Returns its path.
-        ProjectError (nothing written) on a bad mask."""
-        from engine.project import masks
-
-        rec = self.image(image_id)
-        classes = self.classes()
-        arr = masks.check_mask(rec, mask, len(classes))
-        rel = rec.mask or masks.new_mask_rel(self.path, rec)
-        masks.write_mask_png(self.path / rel, arr, [c.color for c in classes])
-        present, _ = masks.present_values(arr, len(classes))
-        self.set_mask(image_id, rel, self.mask_classes(present))
-        return rel
-
-    def read_mask(self, image_id: int):
-        """An image's mask as an HxW uint8 array (None: no mask); ProjectError if unreadable."""
-        from engine.imaging import BadImage, load_mask
-
-        rec = self.image(image_id)
-        if not rec.mask:
-            return None
-        try:
-            return load_mask(self.path / rec.mask)
-        except BadImage as e:
-            raise ProjectError(f"{rec.name}: its mask cannot be read ({e.reason}).") from e
-
-    def clear_mask(self, image_id: int) -> None:
-        """Take an image's mask away (it counts as unlabeled again); the file is deleted."""
-        rec = self.image(image_id)
-        self.set_mask(image_id, None)
-        if rec.mask:
-            (self.path / rec.mask).unlink(missing_ok=True)
-
-    # ----------------------------------------------------------------- snapshots (undo)
-    def label_state(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-        """Current class labels of `ids` (for undo)."""
-        return {r.id: r.labels for r in self.images(ids)}
-
-    def value_state(self, ids: Sequence[int]) -> dict[int, tuple[float, ...] | None]:
-        """Current regression targets of `ids` (for undo)."""
-        return {r.id: r.values for r in self.images(ids)}
-
-    def split_state(self, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
-        """(split, lock level) of `ids` (for undo)."""
-        with self._lock:
-            return project_queries.split_state(self._db, ids)
-
-    def restore_labels(self, state: dict[int, Sequence[str]]) -> None:
-        """Put back labels saved by `label_state` (classes deleted since are re-created)."""
-        self.ensure_classes(sorted({n for labs in state.values() for n in labs}))
-        with self._lock, self._db:
-            cmap = dict(self._db.execute("SELECT name, id FROM classes").fetchall())
-            self._db.executemany("DELETE FROM labels WHERE image_id=?", [(i,) for i in state])
-            self._db.executemany(
-                "INSERT OR IGNORE INTO labels(image_id, class_id) VALUES (?,?)",
-                [(i, cmap[n]) for i, labs in state.items() for n in labs],
-            )
-        self._changed("labels", list(state))
-
-    def restore_values(self, state: dict[int, Sequence[float] | None]) -> None:
-        """Put back regression targets saved by `value_state`."""
-        rows = [
-            (None if v is None else json.dumps([float(x) for x in v]), i) for i, v in state.items()
-        ]
-        with self._lock, self._db:
-            self._db.executemany("UPDATE images SET vals=? WHERE id=?", rows)
-        self._changed("labels", list(state))
-
-    def restore_splits(self, state: dict[int, tuple[str, int]]) -> None:
-        """Put back splits (and how they were fixed) saved by `split_state`."""
-        with self._lock, self._db:
-            self._db.executemany(
-                "UPDATE images SET split=?, split_locked=? WHERE id=?",
-                [(sp, lk, i) for i, (sp, lk) in state.items()],
-            )
-        self._changed("splits", list(state))
-
-    # ----------------------------------------------------------------- splits
-    def set_split(self, ids: Sequence[int], split: str) -> None:
-        """Put `ids` in a split by hand; automatic assignment leaves them there afterwards."""
-        if split not in SPLITS:
-            raise ProjectError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
-        with self._lock, self._db:
-            self._db.executemany(
-                "UPDATE images SET split=?, split_locked=2 WHERE id=?", [(split, i) for i in ids]
-            )
-        self._changed("splits", ids)
-
-    def assign_splits(
-        self, valid_pct: float = 0.2, test_pct: float = 0.0, seed: int = 42, *, relock: bool = False
-    ) -> None:
-        """Seeded, stratified split of the images not yet assigned (with relock: of every image
-        whose split was not fixed by hand or by the import's train/valid folders).
-
-        Stratified by first label (classification), by label set (multi-label), and by
-        quantile bins of the first target (regression). Deterministic for a given seed.
-        """
-        if not 0 <= valid_pct < 1 or not 0 <= test_pct < 1 or valid_pct + test_pct >= 1:
-            raise ProjectError("Split percentages must be between 0 and 1 and sum below 1.")
-        with self._lock:
-            # split_locked: 0 not yet assigned, 1 assigned automatically, 2 fixed by hand or import
-            cond = " WHERE split_locked<2" if relock else " WHERE split_locked=0"
-            rows = self._db.execute(f"SELECT id, vals FROM images{cond} ORDER BY id").fetchall()
-            lab: dict[int, str] = {}
-            for iid, name in self._db.execute(
-                "SELECT l.image_id, c.name FROM labels l JOIN classes c ON c.id=l.class_id "
-                "ORDER BY c.position"
-            ):
-                lab[iid] = lab[iid] + "|" + name if iid in lab else name
-        assignment = _assign_splits(self.task, rows, lab, valid_pct, test_pct, seed)
-        with self._lock, self._db:
-            self._db.executemany("UPDATE images SET split=?, split_locked=1 WHERE id=?", assignment)
-        self._changed("splits", None)
 
     # ----------------------------------------------------------------- skipped files
     def record_skipped(self, entries: Iterable[tuple[str, str]]) -> None:
