@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -257,10 +257,16 @@ class TrainPlots(QWidget):
 
 
 class EpochTable(QTableWidget):
-    """One row per epoch, like fastai's: epoch, train_loss, valid_loss, metrics..., time."""
+    """One row per epoch, like fastai's: epoch, train_loss, valid_loss, metrics..., time.
+
+    Per-class columns (names with a "/", e.g. segmentation's iou/<class>) are hidden until
+    `set_details(True)`: the summary stays readable with many classes."""
+
+    details_available = Signal(bool)  # whether there are per-class columns to show
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(0, 0, parent)
+        self._details = False
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
         self.verticalHeader().setVisible(False)
@@ -277,6 +283,26 @@ class EpochTable(QTableWidget):
         self.setColumnCount(len(headers))
         self.setHorizontalHeaderLabels(headers)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self._apply_details()
+
+    def detail_columns(self) -> list[int]:
+        """Columns of per-class figures (hidden unless details are on)."""
+        return [
+            col
+            for col in range(self.columnCount())
+            if "/"
+            in (self.horizontalHeaderItem(col).text() if self.horizontalHeaderItem(col) else "")
+        ]
+
+    def set_details(self, on: bool) -> None:
+        self._details = bool(on)
+        self._apply_details()
+
+    def _apply_details(self) -> None:
+        cols = self.detail_columns()
+        for col in range(self.columnCount()):
+            self.setColumnHidden(col, col in cols and not self._details)
+        self.details_available.emit(bool(cols))
 
     def add_epoch(self, e: EpochEnd) -> None:
         new = [m for m in e.metrics if m not in self._metrics]

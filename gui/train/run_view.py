@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -91,6 +92,16 @@ class RunView(QWidget):
         from gui.train.plots import EpochTable
 
         self.table = EpochTable()
+        self.details_box = QCheckBox("Show per-class columns")
+        self.details_box.setToolTip("Per-class figures (e.g. IoU of each class) for each epoch.")
+        self.details_box.setVisible(False)
+        self.details_box.toggled.connect(self.table.set_details)
+        self.table.details_available.connect(self.details_box.setVisible)
+        table_host = QWidget()
+        table_lay = QVBoxLayout(table_host)
+        table_lay.setContentsMargins(0, 0, 0, 0)
+        table_lay.addWidget(self.details_box)
+        table_lay.addWidget(self.table)
         self.lr_box = QWidget()
         self.lr_box.setVisible(False)
         self.lr_label = QLabel()
@@ -108,7 +119,7 @@ class RunView(QWidget):
         plot_host.setLayout(self.plot_holder)
         self.plot_holder.setContentsMargins(0, 0, 0, 0)
         self.bottom_split = QSplitter(Qt.Orientation.Horizontal)
-        self.bottom_split.addWidget(self.table)
+        self.bottom_split.addWidget(table_host)
         self.bottom_split.addWidget(self.lr_box)
         self.right_split = QSplitter(Qt.Orientation.Vertical)
         self.right_split.addWidget(plot_host)

@@ -209,3 +209,41 @@ def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):
     window.close()
     assert asked and not window.isVisible()
     assert list((folder / "models" / "runs").glob("*/last.pt"))
+
+
+def test_segmentation_epoch_table_shows_a_summary_and_per_class_columns_on_request(qtbot):
+    from gui.train.run_view import RunView
+
+    view = RunView()
+    qtbot.addWidget(view)
+    view.show()
+    table = view.table
+    table.reset(("pixel_accuracy", "miou", "dice"))
+    classes = {f"iou/class{i}": 0.1 * i for i in range(11)}
+    table.add_epoch(
+        EpochEnd(
+            0,
+            1.2,
+            1.1,
+            {"pixel_accuracy": 0.6, "miou": 0.2, "dice": 0.3, **classes},
+            False,
+            3.0,
+            True,
+        )
+    )
+
+    def shown():
+        return [
+            table.horizontalHeaderItem(c).text()
+            for c in range(table.columnCount())
+            if not table.isColumnHidden(c)
+        ]
+
+    summary = ["epoch", "train_loss", "valid_loss", "pixel_accuracy", "miou", "dice", "time"]
+    assert shown() == summary  # 11 per-class columns would squeeze every cell
+    assert view.details_box.isVisible()
+    view.details_box.setChecked(True)
+    assert len(shown()) == len(summary) + 11 and "iou/class3" in shown()
+    view.details_box.setChecked(False)
+    table.reset(("error_rate", "accuracy"))  # a classification run: nothing to hide, no box
+    assert not view.details_box.isVisible()
