@@ -30,8 +30,10 @@ def _predictor(cache: dict, project_path: str):
 
 
 def has_model(project_path: str | Path) -> bool:
-    models = Path(project_path) / "models"
-    return (models / "best.pt").exists() or (models / "last.pt").exists()
+    """Whether the project has a model in use (engine.models.checkpoint decides which file)."""
+    from engine.models.checkpoint import model_in_use_file
+
+    return model_in_use_file(project_path) is not None
 
 
 def predicted_mask_job(job, project_path: str, image_id: int, image_path: str, cache: dict):
