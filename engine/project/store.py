@@ -190,7 +190,13 @@ class Project(ClassOps, LabelOps, StateOps):
         """Names of the regression targets (one number per target per image)."""
         return list(self._meta.get("targets") or [])
 
+    def check_writable(self) -> None:
+        """ProjectError when the project is read-only (before a change writes any file)."""
+        if self.read_only:
+            raise ProjectError(project_db.READ_ONLY.format(path=self.path))
+
     def set_targets(self, names: Sequence[str]) -> None:
+        self.check_writable()
         self._meta["targets"] = list(names)
         atomic_write_text(self.path / PROJECT_FILE, json.dumps(self._meta, indent=2))
 
@@ -208,8 +214,7 @@ class Project(ClassOps, LabelOps, StateOps):
         return data if isinstance(data, dict) else {}
 
     def save_settings(self, data: dict, file: str = TRAINING_FILE) -> None:
-        if self.read_only:
-            raise ProjectError(project_db.READ_ONLY.format(path=self.path))
+        self.check_writable()
         atomic_write_text(self.path / file, json.dumps(data, indent=2, sort_keys=True))
 
     # ----------------------------------------------------------------- images
