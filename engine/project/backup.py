@@ -144,6 +144,8 @@ class Schedule:
             self._take(db, path)
 
     def _take(self, db: sqlite3.Connection, path: Path, raise_damaged: bool = False) -> None:
+        if db.in_transaction:  # only committed changes go into a backup: the next call takes it
+            return
         try:
             self.last = take(db, path).taken
             self.changes = 0
