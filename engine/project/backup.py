@@ -163,7 +163,8 @@ def _fsync(file: Path) -> None:
 
 
 def _healthy(file: Path) -> bool:
-    """Whether a database file opens and passes quick_check (read without changing it)."""
+    """Whether a database file (with its -wal) opens, holds a project's tables and passes
+    quick_check; read without changing it."""
     try:
         db = sqlite3.connect(file.resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error:
@@ -177,22 +178,6 @@ def _healthy(file: Path) -> bool:
         db.close()
 
 
-def is_damaged(path: Path) -> bool:
-    """Whether project.db is missing or fails to open or to pass its check."""
-    from engine.project.db import open_db
-
-    try:
-        db, _ = open_db(Path(path))
-    except ProjectError:
-        return True
-    try:
-        return db.execute("PRAGMA quick_check").fetchone()[0] != "ok"
-    except sqlite3.Error:
-        return True
-    finally:
-        db.close()
-
-
 def restore(path: Path) -> Restored:
     """Replace a damaged (or missing) project.db with the newest good backup. The damaged file
     and its -wal/-shm are moved aside as ``project.db.damaged-<time>``, never overwritten.
@@ -202,7 +187,7 @@ def restore(path: Path) -> Restored:
     db_file = path / DB_FILE
     if not (path / "project.json").is_file():
         raise ProjectError(f"{path} is not a Topdown project (no project.json).")
-    if db_file.exists() and not is_damaged(path):
+    if db_file.exists() and _healthy(db_file):
         raise ProjectError(f"{db_file} is not damaged; nothing was restored.")
     good = newest_good(path)
     if good is None:

@@ -98,6 +98,7 @@ _PATTERNS = st.one_of(
 )  # fmt: skip
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # re: "possible nested set"
 @FUZZ
 @given(pattern=_PATTERNS, names=_FILE_NAMES, task=st.sampled_from(["classification", "regression"]))
 def test_regex_labeler_labels_or_says_why(projects, pattern, names, task):
