@@ -125,7 +125,7 @@ class Schedule:
 
     def __init__(self) -> None:
         self.changes = 0
-        self.last = 0.0
+        self.last = time.time()  # a new project's first backup is taken on close
 
     def on_open(self, db: sqlite3.Connection, path: Path) -> None:
         """DamagedCopy when the database copies but fails its check."""
