@@ -21,11 +21,14 @@ import numpy as np
 from PIL import Image
 
 from engine.control import Cancelled, RunControl
+from engine.errors import StorageError, storage_error
 from engine.events import Progress
 from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
+from engine.project.recovery import TEMP_PREFIX, temp_name
 from engine.project.store import IGNORE_INDEX, NewImage, Project
 
 IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
+STORAGE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EIO", "EACCES", "EPERM"}  # the project's disk
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,8 @@ class ImportRun:
         self.taken_images = {n.lower() for n in os.listdir(project.path / "images")}
         self.taken_masks = {n.lower() for n in os.listdir(project.path / "masks")}
         self.pending: list[NewImage] = []
+        self.pending_tmp: list[tuple[Path, Path | None]] = []  # temporary copy, mask copy
+        self._n_tmp = 0
         self.pending_skips: list[tuple[str, str]] = []
         classes = project.classes()
         self.n_classes = len(classes)
@@ -237,14 +242,52 @@ class ImportRun:
         except Cancelled:
             self.flush()
             raise
+        except StorageError as e:
+            self._stopped(e, total)
         self.flush()
         self.progress(total, total, self.report.summary(), force=True)
         return self.report
 
+    def _stopped(self, error: StorageError, total: int) -> None:
+        """A full or failing disk stopped the run: commit what was copied if the disk still
+        lets us, then raise one error saying how far the import got and what to do."""
+        try:
+            self.flush()
+        except StorageError:
+            pass  # that batch is rolled back, its copies removed: still consistent
+        n = len(self.report.added)
+        raise StorageError(
+            f"{error} The import stopped: {n} of {total} files were imported and kept. Import "
+            "the same files again afterwards: those already imported are recognised and not "
+            "copied twice."
+        ) from error
+
     def flush(self) -> None:
+        """Name the pending copies and commit their rows: files first, then the rows in one
+        transaction, so a crash leaves only files without rows (engine.project.recovery)."""
         if self.pending:
-            self.report.added += self.p.add_images(self.pending)
-            self.pending = []
+            placed: list[Path] = []
+            try:
+                for new, (tmp, tmp_mask) in zip(self.pending, self.pending_tmp, strict=True):
+                    name = self._place(tmp, "images", Path(new.source).name, self.taken_images)
+                    new.file = f"images/{name}"
+                    placed.append(self.p.path / new.file)
+                    if tmp_mask is not None:
+                        stem = Path(name).stem + ".png"
+                        new.mask = "masks/" + self._place(tmp_mask, "masks", stem, self.taken_masks)
+                        placed.append(self.p.path / new.mask)
+                self.report.added += self.p.add_images(self.pending)
+            except BaseException as e:
+                for path in placed:  # their rows were not committed: no copy without a row
+                    path.unlink(missing_ok=True)
+                for tmp in (t for pair in self.pending_tmp for t in pair if t is not None):
+                    tmp.unlink(missing_ok=True)
+                self.pending, self.pending_tmp = [], []
+                if isinstance(e, OSError):
+                    where = self.p.path / "images"
+                    raise storage_error(e, where, "saving imported images") from e
+                raise
+            self.pending, self.pending_tmp = [], []
         if self.pending_skips:
             self.p.record_skipped(self.pending_skips)
             self.pending_skips = []
@@ -283,16 +326,19 @@ class ImportRun:
             if isinstance(mask, str):
                 self.skip(src, mask)
                 return
+        tmp = tmp_mask = None
         try:
-            name = self._write_copy(src.name, data)
+            tmp = self._write_temp("images", src.suffix, lambda f: f.write(data))
+            if mask is not None:
+                img = Image.fromarray(mask, "L")
+                tmp_mask = self._write_temp("masks", ".png", lambda f: img.save(f, "PNG"))
         except OSError as e:
-            self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            self._copy_failed(src, e)
             return
-        mask_rel = None
         labels = item.labels
         if mask is not None:
-            mask_rel = "masks/" + self._unique(Path(name).stem + ".png", self.taken_masks)
-            Image.fromarray(mask, "L").save(self.p.path / mask_rel, "PNG")
             # the classes present in the mask are the image's labels (counts, class filter)
             values = mask_values(mask, IGNORE_INDEX)
             labels = tuple(self.class_at[v] for v in values if v in self.class_at)
@@ -300,7 +346,7 @@ class ImportRun:
         self.seen[sha1] = src.name
         self.pending.append(
             NewImage(
-                file=f"images/{name}",
+                file="",  # given at flush(), when the copy gets its final name
                 name=src.name,
                 source=str(src),
                 sha1=sha1,
@@ -308,21 +354,54 @@ class ImportRun:
                 height=height,
                 labels=labels,
                 values=item.values,
-                mask=mask_rel,
                 split=item.split,
             )
         )
+        self.pending_tmp.append((tmp, tmp_mask))
 
-    def _write_copy(self, name: str, data: bytes) -> str:
-        """Write the project's copy under a free name (original name, suffix on a clash)."""
+    def _write_temp(self, folder: str, ext: str, write) -> Path:
+        """A new temporary file in `folder` (images/, masks/) filled by `write(f)`; deleted
+        again when writing fails, so no empty or partial copy stays."""
+        self._n_tmp += 1
+        path = self.p.path / folder / temp_name(ext, self._n_tmp)
+        try:
+            with open(path, "xb") as f:
+                write(f)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+
+    def _copy_failed(self, src: Path, e: OSError) -> None:
+        """A copy into the project failed: a full, read-only or failing disk stops the import
+        (what was copied so far is committed by the caller), other errors skip the file."""
+        code = errno.errorcode.get(e.errno or 0, "")
+        if code not in STORAGE_ERRNOS:
+            self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
+            return
+        err = storage_error(e, self.p.path / "images", "copying images into the project")
+        self.skip(src, f"not copied: {err}")
+        raise err
+
+    def _place(self, tmp: Path, folder: str, name: str, taken: set[str]) -> str:
+        """Give a temporary copy its final name (the original one, a suffix on a clash) without
+        ever replacing a file: a hard link where the disk allows, else a checked rename."""
+        if name.startswith(TEMP_PREFIX):
+            name = "_" + name
         while True:
-            name = self._unique(name, self.taken_images)
+            cand = self._unique(name, taken)
+            final = self.p.path / folder / cand
             try:
-                with open(self.p.path / "images" / name, "xb") as f:
-                    f.write(data)
-                return name
+                os.link(tmp, final)
             except FileExistsError:
                 continue  # made by someone else since we listed the folder: next suffix
+            except OSError:
+                if final.exists():
+                    continue
+                os.rename(tmp, final)
+                return cand
+            tmp.unlink()
+            return cand
 
     def _check_mask(
         self, path: Path, width: int, height: int, mask_map: MaskMap | None = None
