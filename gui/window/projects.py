@@ -99,7 +99,12 @@ class ProjectController(QObject):
         except ProjectError as e:
             self._show_message("Cannot open the project", str(e))
             return False
-        return self.set_project(project)
+        notices = list(project.notices)  # what opening repaired (an interrupted import)
+        if not self.set_project(project):
+            return False
+        if notices:
+            self._show_status(" ".join(notices))
+        return True
 
     @Slot(str)
     def open_demo(self, task: str = "classification") -> None:
