@@ -8,6 +8,7 @@ already copied are committed and `engine.control.Cancelled` is raised.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -28,6 +29,7 @@ from engine.project.recovery import TEMP_PREFIX, temp_name
 from engine.project.store import IGNORE_INDEX, NewImage, Project
 
 IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
+RESERVE_BYTES = 1 << 20  # disk held back during an import for its last commit
 STORAGE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EIO", "EACCES", "EPERM"}  # the project's disk
 
 
@@ -207,6 +209,7 @@ class ImportRun:
         self.pending: list[NewImage] = []
         self.pending_tmp: list[tuple[Path, Path | None]] = []  # temporary copy, mask copy
         self._n_tmp = 0
+        self._reserved: Path | None = None  # see _reserve
         self.pending_skips: list[tuple[str, str]] = []
         classes = project.classes()
         self.n_classes = len(classes)
@@ -228,6 +231,7 @@ class ImportRun:
     def run(self, items: Sequence[ImportItem]) -> ImportReport:
         total = len(items)
         self.progress(0, total, f"Importing {total} files…", force=True)
+        self._reserve()
         try:
             for k, item in enumerate(items):
                 if self.control is not None:
@@ -244,13 +248,35 @@ class ImportRun:
             raise
         except StorageError as e:
             self._stopped(e, total)
+        finally:
+            self._release()
         self.flush()
         self.progress(total, total, self.report.summary(), force=True)
         return self.report
 
+    def _reserve(self) -> None:
+        """Hold back up to RESERVE_BYTES of disk (a temporary file) so that, when the copies
+        fill the disk, the rows of what was copied can still be committed."""
+        self._reserved = self.p.path / "images" / temp_name(".reserve", 0)
+        try:
+            with open(self._reserved, "wb") as f:
+                try:
+                    os.posix_fallocate(f.fileno(), 0, RESERVE_BYTES)
+                except (AttributeError, OSError):
+                    f.write(bytes(RESERVE_BYTES))  # as much as fits: a partial reserve helps too
+        except OSError:
+            pass
+
+    def _release(self) -> None:
+        if self._reserved is not None:
+            with contextlib.suppress(OSError):
+                self._reserved.unlink(missing_ok=True)
+            self._reserved = None
+
     def _stopped(self, error: StorageError, total: int) -> None:
         """A full or failing disk stopped the run: commit what was copied if the disk still
         lets us, then raise one error saying how far the import got and what to do."""
+        self._release()
         try:
             self.flush()
         except StorageError:
@@ -380,7 +406,7 @@ class ImportRun:
             self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
             return
         err = storage_error(e, self.p.path / "images", "copying images into the project")
-        self.skip(src, f"not copied: {err}")
+        self.skip(src, f"not copied into the project: {e.strerror or e}")
         raise err
 
     def _place(self, tmp: Path, folder: str, name: str, taken: set[str]) -> str:

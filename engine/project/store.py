@@ -135,7 +135,7 @@ class Project(ClassOps, LabelOps, StateOps):
         except StorageError as e:  # a full disk: the project still opens, with every change
             notices = [f"An interrupted import could not be cleared up: {e}"]
         for line in notices:
-            log.warning("%s: %s", self.path, line)
+            log.info("%s: %s", self.path, line)
         return notices
 
     def _backfill_mask_labels(self) -> None:
