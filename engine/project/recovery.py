@@ -120,7 +120,7 @@ def _sweep(path: Path, known: set[str], *, orphans: bool) -> tuple[int, list[Pat
                     continue
                 if e.name.startswith(TEMP_PREFIX):
                     os.unlink(e.path)
-                    temps += 1
+                    temps += not e.name.endswith(".reserve")  # the import's disk reserve
                 elif orphans and not e.name.startswith(".") and f"{sub}/{e.name}" not in known:
                     (trash / sub).mkdir(parents=True, exist_ok=True)
                     os.replace(e.path, trash / sub / e.name)
