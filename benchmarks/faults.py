@@ -48,12 +48,12 @@ import errno, os, sys
 from pathlib import Path
 import torch
 from engine.cli.main import run
-from engine.imports import pipeline
+from engine.imports import copies, pipeline
 from engine.export import backends
 case, args = sys.argv[1], sys.argv[2:]
 full = OSError(errno.ENOSPC, "No space left on device")
 if case == "import":  # the 100th copy and every later one find the disk full
-    write_temp, calls = pipeline.ImportRun._write_temp, [0]
+    write_temp, calls = copies.Copies.write_temp, [0]
     def patched(self, folder, ext, write):
         calls[0] += 1
         if calls[0] < 100:
@@ -62,7 +62,7 @@ if case == "import":  # the 100th copy and every later one find the disk full
             f.write(b"half")
             raise full
         return write_temp(self, folder, ext, half)
-    pipeline.ImportRun._write_temp = patched
+    copies.Copies.write_temp = patched
 elif case == "train":
     def save(obj, f, *a, **k):
         f.write(b"PK")

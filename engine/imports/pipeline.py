@@ -8,7 +8,6 @@ already copied are committed and `engine.control.Cancelled` is raised.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import os
@@ -25,11 +24,10 @@ from engine.control import Cancelled, RunControl
 from engine.errors import StorageError, storage_error
 from engine.events import Progress
 from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
-from engine.project.recovery import TEMP_PREFIX, temp_name
+from engine.imports.copies import Copies
 from engine.project.store import IGNORE_INDEX, NewImage, Project
 
 IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
-RESERVE_BYTES = 1 << 20  # disk held back during an import for its last commit
 STORAGE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EIO", "EACCES", "EPERM"}  # the project's disk
 
 
@@ -204,12 +202,9 @@ class ImportRun:
         self.on_progress = on_progress
         self.report = report if report is not None else ImportReport()
         self.seen: dict[str, str] = project.images_by_sha1()
-        self.taken_images = {n.lower() for n in os.listdir(project.path / "images")}
-        self.taken_masks = {n.lower() for n in os.listdir(project.path / "masks")}
+        self.copies = Copies(project.path)
         self.pending: list[NewImage] = []
         self.pending_tmp: list[tuple[Path, Path | None]] = []  # temporary copy, mask copy
-        self._n_tmp = 0
-        self._reserved: Path | None = None  # see _reserve
         self.pending_skips: list[tuple[str, str]] = []
         classes = project.classes()
         self.n_classes = len(classes)
@@ -231,7 +226,7 @@ class ImportRun:
     def run(self, items: Sequence[ImportItem]) -> ImportReport:
         total = len(items)
         self.progress(0, total, f"Importing {total} files…", force=True)
-        self._reserve()
+        self.copies.reserve()
         try:
             for k, item in enumerate(items):
                 if self.control is not None:
@@ -249,34 +244,15 @@ class ImportRun:
         except StorageError as e:
             self._stopped(e, total)
         finally:
-            self._release()
+            self.copies.release()
         self.flush()
         self.progress(total, total, self.report.summary(), force=True)
         return self.report
 
-    def _reserve(self) -> None:
-        """Hold back up to RESERVE_BYTES of disk (a temporary file) so that, when the copies
-        fill the disk, the rows of what was copied can still be committed."""
-        self._reserved = self.p.path / "images" / temp_name(".reserve", 0)
-        try:
-            with open(self._reserved, "wb") as f:
-                try:
-                    os.posix_fallocate(f.fileno(), 0, RESERVE_BYTES)
-                except (AttributeError, OSError):
-                    f.write(bytes(RESERVE_BYTES))  # as much as fits: a partial reserve helps too
-        except OSError:
-            pass
-
-    def _release(self) -> None:
-        if self._reserved is not None:
-            with contextlib.suppress(OSError):
-                self._reserved.unlink(missing_ok=True)
-            self._reserved = None
-
     def _stopped(self, error: StorageError, total: int) -> None:
         """A full or failing disk stopped the run: commit what was copied if the disk still
         lets us, then raise one error saying how far the import got and what to do."""
-        self._release()
+        self.copies.release()
         try:
             self.flush()
         except StorageError:
@@ -295,12 +271,12 @@ class ImportRun:
             placed: list[Path] = []
             try:
                 for new, (tmp, tmp_mask) in zip(self.pending, self.pending_tmp, strict=True):
-                    name = self._place(tmp, "images", Path(new.source).name, self.taken_images)
+                    name = self.copies.place(tmp, "images", Path(new.source).name)
                     new.file = f"images/{name}"
                     placed.append(self.p.path / new.file)
                     if tmp_mask is not None:
                         stem = Path(name).stem + ".png"
-                        new.mask = "masks/" + self._place(tmp_mask, "masks", stem, self.taken_masks)
+                        new.mask = "masks/" + self.copies.place(tmp_mask, "masks", stem)
                         placed.append(self.p.path / new.mask)
                 self.report.added += self.p.add_images(self.pending)
             except BaseException as e:
@@ -317,15 +293,6 @@ class ImportRun:
         if self.pending_skips:
             self.p.record_skipped(self.pending_skips)
             self.pending_skips = []
-
-    def _unique(self, name: str, taken: set[str]) -> str:
-        stem, ext = os.path.splitext(name)
-        cand, n = name, 1
-        while cand.lower() in taken:
-            n += 1
-            cand = f"{stem}_{n}{ext}"
-        taken.add(cand.lower())
-        return cand
 
     def _one(self, item: ImportItem) -> None:
         src = item.src
@@ -354,10 +321,10 @@ class ImportRun:
                 return
         tmp = tmp_mask = None
         try:
-            tmp = self._write_temp("images", src.suffix, lambda f: f.write(data))
+            tmp = self.copies.write_temp("images", src.suffix, lambda f: f.write(data))
             if mask is not None:
                 img = Image.fromarray(mask, "L")
-                tmp_mask = self._write_temp("masks", ".png", lambda f: img.save(f, "PNG"))
+                tmp_mask = self.copies.write_temp("masks", ".png", lambda f: img.save(f, "PNG"))
         except OSError as e:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -385,19 +352,6 @@ class ImportRun:
         )
         self.pending_tmp.append((tmp, tmp_mask))
 
-    def _write_temp(self, folder: str, ext: str, write) -> Path:
-        """A new temporary file in `folder` (images/, masks/) filled by `write(f)`; deleted
-        again when writing fails, so no empty or partial copy stays."""
-        self._n_tmp += 1
-        path = self.p.path / folder / temp_name(ext, self._n_tmp)
-        try:
-            with open(path, "xb") as f:
-                write(f)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        return path
-
     def _copy_failed(self, src: Path, e: OSError) -> None:
         """A copy into the project failed: a full, read-only or failing disk stops the import
         (what was copied so far is committed by the caller), other errors skip the file."""
@@ -408,26 +362,6 @@ class ImportRun:
         err = storage_error(e, self.p.path / "images", "copying images into the project")
         self.skip(src, f"not copied into the project: {e.strerror or e}")
         raise err
-
-    def _place(self, tmp: Path, folder: str, name: str, taken: set[str]) -> str:
-        """Give a temporary copy its final name (the original one, a suffix on a clash) without
-        ever replacing a file: a hard link where the disk allows, else a checked rename."""
-        if name.startswith(TEMP_PREFIX):
-            name = "_" + name
-        while True:
-            cand = self._unique(name, taken)
-            final = self.p.path / folder / cand
-            try:
-                os.link(tmp, final)
-            except FileExistsError:
-                continue  # made by someone else since we listed the folder: next suffix
-            except OSError:
-                if final.exists():
-                    continue
-                os.rename(tmp, final)
-                return cand
-            tmp.unlink()
-            return cand
 
     def _check_mask(
         self, path: Path, width: int, height: int, mask_map: MaskMap | None = None

@@ -27,7 +27,7 @@ POINTS = ("copying", "named", "committed", "splitting")
 
 CHILD = r"""
 import os, signal, sys
-from engine.imports import api, pipeline
+from engine.imports import api, copies, pipeline
 from engine.project.store import Project
 
 project_dir, src, point, at, batch = sys.argv[1:6]
@@ -41,7 +41,7 @@ def counted():
     return calls[0] == at
 
 if point == "copying":
-    write_temp = pipeline.ImportRun._write_temp
+    write_temp = copies.Copies.write_temp
     def patched(self, folder, ext, write):
         if not counted():
             return write_temp(self, folder, ext, write)
@@ -50,7 +50,7 @@ if point == "copying":
             f.flush()
             die()
         return write_temp(self, folder, ext, half)
-    pipeline.ImportRun._write_temp = patched
+    copies.Copies.write_temp = patched
 elif point in ("named", "committed"):
     add = Project.add_images
     def patched(self, items):

@@ -19,7 +19,7 @@ import torch
 from engine.errors import StorageError
 from engine.export import backends as export_backends
 from engine.export.api import ExportError, export_model
-from engine.imports import pipeline
+from engine.imports import copies, pipeline
 from engine.imports.api import import_folder
 from engine.imports.pipeline import walk_files
 from engine.models import checkpoint
@@ -41,7 +41,7 @@ def src(tmp_path_factory):
 
 def _fail_copy_after(monkeypatch, n: int, err: int) -> None:
     """The n-th copy into the project writes half its bytes, then the disk refuses."""
-    write_temp, calls = pipeline.ImportRun._write_temp, [0]
+    write_temp, calls = copies.Copies.write_temp, [0]
 
     def patched(self, folder, ext, write):
         calls[0] += 1
@@ -54,7 +54,7 @@ def _fail_copy_after(monkeypatch, n: int, err: int) -> None:
 
         return write_temp(self, folder, ext, half)
 
-    monkeypatch.setattr(pipeline.ImportRun, "_write_temp", patched)
+    monkeypatch.setattr(copies.Copies, "write_temp", patched)
 
 
 def test_disk_full_during_import_keeps_what_was_copied(tmp_path, src, monkeypatch):
