@@ -52,7 +52,12 @@ def end(project) -> None:
 
 def recover(project) -> list[str]:
     """Clear what an interrupted import left (module docstring); sentences saying what was
-    done, empty when there was nothing. Skipped while another process holds the import lock."""
+    done, empty when there was nothing. Skipped while another process holds the import lock;
+    costs one query when no import was interrupted (the marker is set before any copy)."""
+    with project._lock:
+        row = project._db.execute("SELECT 1 FROM meta WHERE key=?", (PENDING_KEY,)).fetchone()
+    if row is None:
+        return []
     stack = contextlib.ExitStack()
     with stack:
         try:
@@ -72,7 +77,9 @@ def _recover(project) -> list[str]:
         known |= {
             m for (m,) in project._db.execute("SELECT mask FROM images WHERE mask IS NOT NULL")
         }
-    temps, orphans = _sweep(project.path, known, orphans=row is not None)
+    if row is None:  # finished while we took the lock
+        return notes
+    temps, orphans = _sweep(project.path, known)
     if temps:
         notes.append(
             f"Deleted {temps} partly imported file{'s' if temps != 1 else ''} left by an "
@@ -85,28 +92,27 @@ def _recover(project) -> list[str]:
             f"recorded to {orphans[0].parent.parent} (deleted after a day); import the same "
             "folder again to bring them in."
         )
-    if row is not None:
-        try:
-            split = json.loads(row[0])
-        except ValueError:
-            split = {}
-        todo = project._db.execute("SELECT COUNT(*) FROM images WHERE split_locked=0").fetchone()
-        project.assign_splits(
-            valid_pct=float(split.get("valid_pct", 0.2)),
-            test_pct=float(split.get("test_pct", 0.0)),
-            seed=int(split.get("seed", 42)),
+    try:
+        split = json.loads(row[0])
+    except ValueError:
+        split = {}
+    todo = project._db.execute("SELECT COUNT(*) FROM images WHERE split_locked=0").fetchone()
+    project.assign_splits(
+        valid_pct=float(split.get("valid_pct", 0.2)),
+        test_pct=float(split.get("test_pct", 0.0)),
+        seed=int(split.get("seed", 42)),
+    )
+    end(project)
+    if todo[0]:
+        notes.append(
+            f"Assigned train/valid/test splits to the {todo[0]} images an interrupted "
+            "import had recorded."
         )
-        end(project)
-        if todo[0]:
-            notes.append(
-                f"Assigned train/valid/test splits to the {todo[0]} images an interrupted "
-                "import had recorded."
-            )
     return notes
 
 
-def _sweep(path: Path, known: set[str], *, orphans: bool) -> tuple[int, list[Path]]:
-    """Delete temporary copies; with `orphans`, move files with no row to the trash."""
+def _sweep(path: Path, known: set[str]) -> tuple[int, list[Path]]:
+    """Delete temporary copies, move files with no row to the trash."""
     temps, moved = 0, []
     trash = path / TRASH_DIR / f"{time.time_ns()}-{os.getpid()}-interrupted-import"
     for sub in ("images", "masks"):
@@ -121,7 +127,7 @@ def _sweep(path: Path, known: set[str], *, orphans: bool) -> tuple[int, list[Pat
                 if e.name.startswith(TEMP_PREFIX):
                     os.unlink(e.path)
                     temps += not e.name.endswith(".reserve")  # the import's disk reserve
-                elif orphans and not e.name.startswith(".") and f"{sub}/{e.name}" not in known:
+                elif not e.name.startswith(".") and f"{sub}/{e.name}" not in known:
                     (trash / sub).mkdir(parents=True, exist_ok=True)
                     os.replace(e.path, trash / sub / e.name)
                     moved.append(trash / sub / e.name)

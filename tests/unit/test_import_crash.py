@@ -74,8 +74,11 @@ def test_cli_info_says_what_was_cleared(tmp_path, src, capsys):
 
 HOLD = """
 import sys
+from engine.project import recovery
 from engine.project.locks import project_lock
-with project_lock(sys.argv[1], "import"):
+from engine.project.store import Project
+with Project.open(sys.argv[1]) as p, project_lock(sys.argv[1], "import"):
+    recovery.begin(p, {"valid_pct": 0.2, "test_pct": 0.0, "seed": 42})  # as an import does
     print("held", flush=True)
     sys.stdin.read()
 """
