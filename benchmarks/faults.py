@@ -13,7 +13,7 @@ after a commit, before splits) plus kills at fixed delays after the import start
 a tmpfs of a few MB where this process may mount one (root), else the same failure injected
 (OSError(ENOSPC) from the copy, torch.save and the export writer) in a child process.
 
-    python benchmarks/faults.py --json [--n 400]
+    python benchmarks/faults.py --json [--n 2000] [--inject] [--skip-kills]
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ class _plain:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object")
-    ap.add_argument("--n", type=int, default=400, help="images in the killed imports")
+    ap.add_argument("--n", type=int, default=2000, help="images in the killed imports")
     ap.add_argument("--batch", type=int, default=50, help="files committed per transaction")
     ap.add_argument("--inject", action="store_true", help="inject disk full even as root")
     ap.add_argument("--skip-kills", action="store_true", help="only the disk-full cases")
