@@ -79,6 +79,18 @@ def test_disk_full_during_import_keeps_what_was_copied(tmp_path, src, monkeypatc
     assert audit(project.path)["renamed"] == []
 
 
+def test_cli_import_on_a_full_disk_prints_one_line(tmp_path, src, monkeypatch, capsys):
+    from engine.cli.main import run
+
+    _fail_copy_after(monkeypatch, 10, errno.ENOSPC)
+    assert run(["new", str(tmp_path / "p"), "--from", str(src)]) == 1
+    out = capsys.readouterr()
+    images = (tmp_path / "p" / "images").resolve()
+    assert out.err.startswith(f"error: Failed copying images into the project in {images}: ")
+    assert "free disk space" in out.err and "9 of 60 files were imported" in out.err
+    assert "Traceback" not in out.err + out.out and len(out.err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     "err, remedy",
     [

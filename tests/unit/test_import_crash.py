@@ -31,6 +31,7 @@ def src(tmp_path_factory):
 @pytest.mark.parametrize(
     "point, at, notice",
     [
+        ("copying", 3, "partly imported"),  # early: mid-copy before the first commit
         ("copying", 70, "partly imported"),  # mid-copy in the second batch
         ("named", 2, "never recorded"),  # batch 2 renamed, rows not committed
         ("committed", 3, "Assigned"),  # late: batch 3 committed, splits not assigned
@@ -43,12 +44,19 @@ def test_killed_import_is_cleared_on_open_and_reimport_completes(tmp_path, src, 
     assert killed_import(project_dir, src, point, at) == -9
     left = os.listdir(project_dir / "images")
     assert left, "the kill came before anything was copied"
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"not the project's")
+    (project_dir / "images" / "link.png").symlink_to(outside)  # no row, but not a copy
 
-    after = audit(project_dir)  # opens the project, which clears up
+    with Project.open(project_dir) as p:  # clears up
+        notices = p.notices
+    assert any(notice in n for n in notices), notices
+    assert outside.read_bytes() == b"not the project's"  # nothing outside is ever touched
+    (project_dir / "images" / "link.png").unlink()
+    after = audit(project_dir)
     assert after["orphans"] == [] and after["temps"] == [] and after["missing"] == []
-    assert after["empty"] == [] and after["unsplit"] == 0
-    assert any(notice in n for n in after["notices"]), after["notices"]
-    committed = {"copying": 40, "named": 40, "committed": 120, "splitting": N}[point]
+    assert after["empty"] == [] and after["unsplit"] == 0 and after["notices"] == []
+    committed = {"copying": 40 * (at // 40), "named": 40, "committed": 120, "splitting": N}[point]
     assert after["rows"] == committed
     assert after["per_split"].get("valid", 0) == round(committed * 0.2)  # the valid share too
     assert not (project_dir / ".import.lock").exists()  # the dead import's lock was taken over
