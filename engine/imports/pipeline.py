@@ -1,9 +1,11 @@
 """The path every import follows (see `engine.imports.api`): walk the files, then per file check
 for cancel, hash it, drop duplicates, validate it, copy it into ``PROJECT/images/`` (with its
-mask into ``PROJECT/masks/``) and commit every `ImportTuning.batch` files in one
-`project.add_images`.
+mask into ``PROJECT/masks/``) under a temporary name (engine.imports.copies), and every
+`ImportTuning.batch` files give the copies their final names and commit their rows in one
+`project.add_images`, so a crash never leaves a row without its file.
 Unusable files are skipped with a reason and recorded in the project; on cancel, the files
-already copied are committed and `engine.control.Cancelled` is raised.
+already copied are committed and `engine.control.Cancelled` is raised. A full, read-only or
+failing disk stops the run with one StorageError after committing what it can.
 """
 
 from __future__ import annotations
