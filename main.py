@@ -11,6 +11,7 @@ CLI_COMMANDS = {
     "new",
     "info",
     "restore",
+    "import",
     "train",
     "use-run",
     "lr-find",

@@ -53,3 +53,58 @@ class DamagedProjectError(ProjectError):
     def __init__(self, message: str, path: str = ""):
         super().__init__(message)
         self.path = path
+
+
+class StorageError(ProjectError):
+    """Saving to disk failed (disk full, no permission, read-only or failing disk): names the
+    folder and the remedy. Everything saved before the failure is kept."""
+
+
+_REMEDY = {
+    "ENOSPC": "the disk is full: free disk space on {where} and retry",
+    "EDQUOT": "the disk quota is used up: free disk space on {where} and retry",
+    "EACCES": "permission denied: make {where} writable (or choose another folder) and retry",
+    "EPERM": "permission denied: make {where} writable (or choose another folder) and retry",
+    "EROFS": "{where} is on a read-only disk: copy the project to a writable disk and retry",
+    "EIO": "the disk reported an I/O error: check the disk holding {where} (it may be failing "
+    "or was unplugged) and retry",
+}
+
+
+def storage_error(e: OSError | None, where: object, doing: str, *, code: str = "") -> StorageError:
+    """The StorageError for an OSError met while `doing` (e.g. "saving the model") in the folder
+    `where`: one sentence on what failed and what to do. `code` (an errno name) stands in when
+    the failure came without an OSError (e.g. from torch or sqlite)."""
+    import errno as _errno
+
+    name = code or (_errno.errorcode.get(e.errno, "") if e is not None and e.errno else "")
+    remedy = _REMEDY.get(name)
+    if remedy is None:
+        why = (e.strerror or str(e)) if e is not None else "unknown error"
+        return StorageError(f"Cannot finish {doing} in {where} ({why}); check the disk and retry.")
+    return StorageError(f"Failed {doing} in {where}: {remedy.format(where=where)}.")
+
+
+def storage_errno(e: BaseException) -> str:
+    """The errno name behind a write failure that may come wrapped (torch, sqlite): ENOSPC for a
+    full disk, ''  when it cannot be told."""
+    import errno as _errno
+
+    if isinstance(e, OSError) and e.errno:
+        return _errno.errorcode.get(e.errno, "")
+    text = str(e).lower()
+    for needle, name in (
+        ("no space left", "ENOSPC"),
+        ("database or disk is full", "ENOSPC"),
+        ("unexpected pos", "ENOSPC"),  # torch's zip writer when a write came up short
+        ("file write failed", "ENOSPC"),
+        ("disk quota", "EDQUOT"),
+        ("read-only file system", "EROFS"),
+        ("readonly database", "EROFS"),
+        ("permission denied", "EACCES"),
+        ("disk i/o error", "EIO"),
+        ("input/output error", "EIO"),
+    ):
+        if needle in text:
+            return name
+    return ""

@@ -1,5 +1,6 @@
-"""CLI: `new` (create a project and import), `info` (what a project holds), `demo`, `restore`
-(put the newest good backup in place of a damaged project.db).
+"""CLI: `new` (create a project and import), `import` (more images into a project), `info`
+(what a project holds), `demo`, `restore` (put the newest good backup in place of a damaged
+project.db).
 
 Errors a user can fix (bad arguments, a folder that is not a project, an invalid regex) are
 printed as one clear line on stderr with exit code 1, never a traceback.
@@ -12,6 +13,7 @@ import re
 import sys
 from pathlib import Path
 
+from engine.errors import StorageError
 from engine.project.store import TASKS, Project, ProjectError
 
 MAX_LISTED = 20  # skipped files / duplicates printed before "... and N more"
@@ -47,6 +49,19 @@ def register(subparsers) -> None:
     p.add_argument("--test-pct", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=cmd_new)
+
+    p = subparsers.add_parser("import", help="import more images into an existing project")
+    p.add_argument("project")
+    p.add_argument("--from", dest="source", metavar="DIR", required=True, help="images")
+    p.add_argument("--labels-csv", metavar="FILE", help="CSV of filename,label (images in --from)")
+    p.add_argument("--label-regex", metavar="RE", help="label = first group of RE on file names")
+    p.add_argument("--masks", metavar="DIR", help="segmentation masks matched by file name")
+    p.add_argument("--codes", metavar="FILE", help="segmentation class names, one per line")
+    p.add_argument("--keep-void", action="store_true", help="keep a void class as a class")
+    p.add_argument("--valid-pct", type=float, default=0.2)
+    p.add_argument("--test-pct", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_import)
 
     p = subparsers.add_parser("info", help="show a project's classes, counts and skipped files")
     p.add_argument("project")
@@ -93,23 +108,20 @@ def _print_report(rep) -> None:
             print(f"  ... and {len(rows) - MAX_LISTED} more")
 
 
-def cmd_new(args) -> int:
-    from engine.imports import api as importers
-
-    if args.task is None and args.masks:
-        args.task = "segmentation"
+def _check_args(args) -> str | None:
+    """What is wrong with the import options of `new` / `import`, or None."""
     if args.masks and args.task != "segmentation":
-        return _fail("--masks needs --task segmentation.")
+        return "--masks needs --task segmentation."
     if args.task == "segmentation" and (args.labels_csv or args.label_regex):
-        return _fail("a segmentation project takes --masks, not --labels-csv or --label-regex.")
+        return "a segmentation project takes --masks, not --labels-csv or --label-regex."
     if args.labels_csv and args.label_regex:
-        return _fail("use either --labels-csv or --label-regex, not both.")
+        return "use either --labels-csv or --label-regex, not both."
     if (args.label_regex or args.masks) and not args.source:
-        return _fail("--label-regex and --masks need --from DIR (the images).")
+        return "--label-regex and --masks need --from DIR (the images)."
     if not 0 <= args.valid_pct < 1 or not 0 <= args.test_pct < 1:
-        return _fail("--valid-pct and --test-pct must be between 0 and 1.")
+        return "--valid-pct and --test-pct must be between 0 and 1."
     if args.valid_pct + args.test_pct >= 1:
-        return _fail("--valid-pct plus --test-pct must be below 1.")
+        return "--valid-pct plus --test-pct must be below 1."
     for flag, path, kind in (
         ("--from", args.source, "dir"),
         ("--labels-csv", args.labels_csv, "file"),
@@ -117,39 +129,80 @@ def cmd_new(args) -> int:
         ("--codes", args.codes, "file"),
     ):
         if path and not (Path(path).is_dir() if kind == "dir" else Path(path).is_file()):
-            return _fail(f"{flag} {path}: no such {'folder' if kind == 'dir' else 'file'}.")
+            return f"{flag} {path}: no such {'folder' if kind == 'dir' else 'file'}."
     if args.label_regex:
         try:
             re.compile(args.label_regex)
         except re.error as e:
-            return _fail(
-                f"--label-regex {args.label_regex!r} is not a valid regular expression: {e}"
-            )
+            return f"--label-regex {args.label_regex!r} is not a valid regular expression: {e}"
+    return None
+
+
+def _import(project: Project, args):
+    """Run the import the options ask for; its report (None when there is nothing to import)."""
+    from engine.imports import api as importers
+
+    split = {"valid_pct": args.valid_pct, "test_pct": args.test_pct, "seed": args.seed}
+    void = not args.keep_void
+    if args.labels_csv:
+        return importers.import_csv(project, args.labels_csv, args.source, **split)
+    if args.label_regex:
+        return importers.import_regex(project, args.source, args.label_regex, **split)
+    if args.masks:
+        return importers.import_segmentation(
+            project, args.source, args.masks, args.codes, **split, ignore_void=void
+        )
+    if args.source:
+        return importers.import_folder(project, args.source, **split, ignore_void=void)
+    return None
+
+
+def print_notices(project: Project) -> None:
+    """What opening the project repaired (an interrupted import), on stderr."""
+    for line in project.notices:
+        print(f"note: {line}", file=sys.stderr)
+
+
+def cmd_import(args) -> int:
+    try:
+        project = Project.open(args.project)
+    except ProjectError as e:
+        return _fail(str(e))
+    with project:
+        print_notices(project)
+        args.task = project.task
+        if (err := _check_args(args)) is not None:
+            return _fail(err)
+        try:
+            rep = _import(project, args)
+        except ProjectError as e:
+            return _fail(str(e))
+        _print_report(rep)
+        _print_counts(project)
+    return 0
+
+
+def cmd_new(args) -> int:
+    if args.task is None and args.masks:
+        args.task = "segmentation"
+    if (err := _check_args(args)) is not None:
+        return _fail(err)
     if (err := _resolve_task(args)) is not None:
         return _fail(err)
-    split = {"valid_pct": args.valid_pct, "test_pct": args.test_pct, "seed": args.seed}
     try:
         project = Project.create(args.project, args.task)
     except ProjectError as e:
         return _fail(str(e))
-    void = not args.keep_void
     with project:
         try:
-            if args.labels_csv:
-                rep = importers.import_csv(project, args.labels_csv, args.source, **split)
-            elif args.label_regex:
-                rep = importers.import_regex(project, args.source, args.label_regex, **split)
-            elif args.masks:
-                rep = importers.import_segmentation(
-                    project, args.source, args.masks, args.codes, **split, ignore_void=void
-                )
-            elif args.source:
-                rep = importers.import_folder(project, args.source, **split, ignore_void=void)
-            else:
-                print(f"Created an empty {args.task} project in {project.path}.")
-                return 0
+            rep = _import(project, args)
+        except StorageError as e:  # stopped part-way: what was imported is kept
+            return _fail(f"{e} (project {project.path})")
         except ProjectError as e:
             return _fail(f"{e} (the project {project.path} was created, but nothing imported)")
+        if rep is None:
+            print(f"Created an empty {args.task} project in {project.path}.")
+            return 0
         print(f"Created a {args.task} project in {project.path}.")
         _print_report(rep)
         _print_counts(project)
@@ -216,6 +269,7 @@ def cmd_info(args) -> int:
     except ProjectError as e:
         return _fail(str(e))
     with project:
+        print_notices(project)
         if args.json:
             print(json.dumps(project_info(project), indent=2, ensure_ascii=False))
             return 0

@@ -10,15 +10,18 @@ folder this call created) are removed, so an old export is never half-replaced.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import EngineError, storage_errno, storage_error
 from engine.export import backends
 from engine.export.parity import ParityResult, check_parity, parity_inputs
 
@@ -27,7 +30,7 @@ CARD_NAME = "model.json"
 DEFAULT_MAX_IMAGES = 64
 
 
-class ExportError(Exception):
+class ExportError(EngineError):
     """An export that cannot be done; the message is one line naming the file or folder."""
 
 
@@ -102,7 +105,7 @@ def export_model(
         os.replace(card_tmp, card_path)
     except OSError as e:
         _cleanup(tmp, card_tmp, created)
-        raise ExportError(f"Cannot write the export to {out} ({e.strerror or e}).") from e
+        raise _disk_error(e, out) from e
     except BaseException:
         _cleanup(tmp, card_tmp, created)
         raise
@@ -173,7 +176,7 @@ def _prepare_folder(out: Path) -> list[Path]:
         os.unlink(probe)
     except OSError as e:
         _cleanup(None, None, missing)
-        raise ExportError(f"Cannot write to the output folder {out} ({e.strerror or e}).") from e
+        raise _disk_error(e, out, "Cannot write to the output folder") from e
     return missing
 
 
@@ -185,7 +188,32 @@ def _write(predictor: Any, fmt: str, tmp: Path, onnx_exporter: str) -> dict:
         raise
     except Exception as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        code = storage_errno(e) or _low_space(tmp.parent)
+        if code:  # torch reports a short write (full disk) as a RuntimeError
+            raise _disk_error(OSError(errno.ENOSPC, first), tmp.parent, code=code) from e
         raise ExportError(f"{predictor.arch} could not be exported to {fmt}: {first}") from e
+
+
+def _disk_error(
+    e: OSError, out: Path, what: str = "Cannot write the export to", code: str = ""
+) -> ExportError:
+    """One line naming the folder, what the disk said and, for a full, read-only or failing
+    disk, the remedy (engine.errors.storage_error)."""
+    code = code or storage_errno(e)
+    remedy = str(storage_error(e, out, "writing the export", code=code)) if code else ""
+    tail = remedy.split(": ", 1)[1] if ": " in remedy and code in _REMEDIED else ""
+    return ExportError(f"{what} {out} ({e.strerror or e}){': ' + tail if tail else '.'}")
+
+
+_REMEDIED = {"ENOSPC", "EDQUOT", "EACCES", "EPERM", "EROFS", "EIO"}
+
+
+def _low_space(folder: Path, margin: int = 16 << 20) -> str:
+    """ENOSPC when `folder`'s disk has under `margin` bytes free, else ''."""
+    try:
+        return "ENOSPC" if shutil.disk_usage(folder).free < margin else ""
+    except OSError:
+        return ""
 
 
 def _parity(predictor, project_path, fmt: str, tmp: Path, max_images: int, control):

@@ -9,6 +9,7 @@ needs them.
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -78,7 +79,9 @@ def write_model(fmt: str, wrapped: Any, size: int, path: Path, exporter: str = "
         with torch.no_grad():
             if fmt == "torchscript":
                 traced = torch.jit.trace(wrapped, example)
-                traced.save(str(path))
+                buf = io.BytesIO()  # torch.jit's file writer aborts the process on a full disk
+                torch.jit.save(traced, buf)
+                Path(path).write_bytes(buf.getbuffer())  # an OSError here is caught and cleaned
                 return {"exporter": "torch.jit.trace"}
             if exporter == "dynamo":
                 return _onnx_dynamo(wrapped, example, path)

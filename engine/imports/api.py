@@ -6,20 +6,26 @@ Every importer returns an `ImportReport` and follows the same path
 `engine.imports.formats`): count the files first (so progress has a total), then per file check
 for cancel, hash it, drop duplicates, validate it with `engine.imaging.load_rgb`, copy it into
 ``PROJECT/images/`` (originals are never touched) and collect it; every `ImportTuning.batch`
-files (500) one `project.add_images` transaction commits the batch. A process killed at any
-moment leaves a project that opens with every completed batch. Unusable files are skipped with
-a reason, reported and kept in the project (`project.record_skipped`); one bad file never stops
-an import. On cancel, the files already copied are committed and `engine.control.Cancelled` is
-raised.
+files (500) are given their final names and committed in one `project.add_images` transaction
+(copies are made under temporary names; engine.project.recovery). A process killed at any
+moment leaves a project that opens with every completed batch, and the next open clears the
+rest. One import runs per project at a time, across processes (the "import" project lock). A
+full, read-only or failing disk stops the import with one `StorageError` naming the folder and
+the remedy; what was committed stays. Unusable files are skipped with a reason, reported and
+kept in the project (`project.record_skipped`); one bad file never stops an import. On cancel,
+the files already copied are committed and `engine.control.Cancelled` is raised.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from engine.control import RunControl
+from engine.errors import EngineError
 from engine.events import Progress
 from engine.imports.formats import (
     SPLIT_DIRS,
@@ -32,6 +38,9 @@ from engine.imports.formats import (
 from engine.imports.layouts import MASK_SUFFIXES, SegLayout, detect_segmentation
 from engine.imports.pipeline import IGNORED_FILES, ImportItem, ImportReport, ImportRun, ImportTuning
 from engine.imports.segmentation import layout_items, loose_items, seg_items
+from engine.project import recovery
+from engine.project.db import READ_ONLY
+from engine.project.locks import project_lock
 from engine.project.store import SPLITS, Project, ProjectError
 
 __all__ = [
@@ -69,13 +78,27 @@ def _finish(
     from_train = _valid_share_from_train(project, items, valid_pct)
     if from_train and any(i.split == "test" for i in items):
         test_pct = 0.0  # the test/ folder is the test set; train/ only gives up validation
-    run = ImportRun(project, control, on_progress, tuning=tuning, report=report)
-    try:
-        run.run(items)
-    finally:
-        project.assign_splits(valid_pct=valid_pct, test_pct=test_pct, seed=seed)
+    if project.read_only:
+        raise ProjectError(READ_ONLY.format(path=project.path))
+    settings = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
+    with project_lock(project.path, "import"):
+        recovery.begin(project, settings)
+        run = ImportRun(project, control, on_progress, tuning=tuning, report=report)
+        try:
+            run.run(items)
+        except BaseException:
+            with contextlib.suppress(EngineError, sqlite3.Error):  # the first error tells
+                _settle(project, settings)  # if this fails too, the next open does it
+            raise
+        _settle(project, settings)
     _describe(project, report, from_train, valid_pct, seed)
     return report
+
+
+def _settle(project: Project, settings: dict) -> None:
+    """Assign splits to whatever was committed, then mark the import as ended."""
+    project.assign_splits(**settings)
+    recovery.end(project)
 
 
 def _valid_share_from_train(project: Project, items: Sequence[ImportItem], valid_pct) -> bool:

@@ -1,9 +1,11 @@
 """The path every import follows (see `engine.imports.api`): walk the files, then per file check
 for cancel, hash it, drop duplicates, validate it, copy it into ``PROJECT/images/`` (with its
-mask into ``PROJECT/masks/``) and commit every `ImportTuning.batch` files in one
-`project.add_images`.
+mask into ``PROJECT/masks/``) under a temporary name (engine.imports.copies), and every
+`ImportTuning.batch` files give the copies their final names and commit their rows in one
+`project.add_images`, so a crash never leaves a row without its file.
 Unusable files are skipped with a reason and recorded in the project; on cancel, the files
-already copied are committed and `engine.control.Cancelled` is raised.
+already copied are committed and `engine.control.Cancelled` is raised. A full, read-only or
+failing disk stops the run with one StorageError after committing what it can.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ import numpy as np
 from PIL import Image
 
 from engine.control import Cancelled, RunControl
+from engine.errors import StorageError, storage_error
 from engine.events import Progress
 from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
+from engine.imports.copies import Copies
 from engine.project.store import IGNORE_INDEX, NewImage, Project
 
 IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
+STORAGE_ERRNOS = {"ENOSPC", "EDQUOT", "EROFS", "EIO", "EACCES", "EPERM"}  # the project's disk
 
 
 @dataclass(frozen=True)
@@ -199,9 +204,9 @@ class ImportRun:
         self.on_progress = on_progress
         self.report = report if report is not None else ImportReport()
         self.seen: dict[str, str] = project.images_by_sha1()
-        self.taken_images = {n.lower() for n in os.listdir(project.path / "images")}
-        self.taken_masks = {n.lower() for n in os.listdir(project.path / "masks")}
+        self.copies = Copies(project.path)
         self.pending: list[NewImage] = []
+        self.pending_tmp: list[tuple[Path, Path | None]] = []  # temporary copy, mask copy
         self.pending_skips: list[tuple[str, str]] = []
         classes = project.classes()
         self.n_classes = len(classes)
@@ -223,6 +228,7 @@ class ImportRun:
     def run(self, items: Sequence[ImportItem]) -> ImportReport:
         total = len(items)
         self.progress(0, total, f"Importing {total} files…", force=True)
+        self.copies.reserve()
         try:
             for k, item in enumerate(items):
                 if self.control is not None:
@@ -237,26 +243,58 @@ class ImportRun:
         except Cancelled:
             self.flush()
             raise
+        except StorageError as e:
+            self._stopped(e, total)
+        finally:
+            self.copies.release()
         self.flush()
         self.progress(total, total, self.report.summary(), force=True)
         return self.report
 
+    def _stopped(self, error: StorageError, total: int) -> None:
+        """A full or failing disk stopped the run: commit what was copied if the disk still
+        lets us, then raise one error saying how far the import got and what to do."""
+        self.copies.release()
+        try:
+            self.flush()
+        except StorageError:
+            pass  # that batch is rolled back, its copies removed: still consistent
+        n = len(self.report.added)
+        raise StorageError(
+            f"{error} The import stopped: {n} of {total} files were imported and kept. Import "
+            "the same files again afterwards: those already imported are recognised and not "
+            "copied twice."
+        ) from error
+
     def flush(self) -> None:
+        """Name the pending copies and commit their rows: files first, then the rows in one
+        transaction, so a crash leaves only files without rows (engine.project.recovery)."""
         if self.pending:
-            self.report.added += self.p.add_images(self.pending)
-            self.pending = []
+            placed: list[Path] = []
+            try:
+                for new, (tmp, tmp_mask) in zip(self.pending, self.pending_tmp, strict=True):
+                    name = self.copies.place(tmp, "images", Path(new.source).name)
+                    new.file = f"images/{name}"
+                    placed.append(self.p.path / new.file)
+                    if tmp_mask is not None:
+                        stem = Path(name).stem + ".png"
+                        new.mask = "masks/" + self.copies.place(tmp_mask, "masks", stem)
+                        placed.append(self.p.path / new.mask)
+                self.report.added += self.p.add_images(self.pending)
+            except BaseException as e:
+                for path in placed:  # their rows were not committed: no copy without a row
+                    path.unlink(missing_ok=True)
+                for tmp in (t for pair in self.pending_tmp for t in pair if t is not None):
+                    tmp.unlink(missing_ok=True)
+                self.pending, self.pending_tmp = [], []
+                if isinstance(e, OSError):
+                    where = self.p.path / "images"
+                    raise storage_error(e, where, "saving imported images") from e
+                raise
+            self.pending, self.pending_tmp = [], []
         if self.pending_skips:
             self.p.record_skipped(self.pending_skips)
             self.pending_skips = []
-
-    def _unique(self, name: str, taken: set[str]) -> str:
-        stem, ext = os.path.splitext(name)
-        cand, n = name, 1
-        while cand.lower() in taken:
-            n += 1
-            cand = f"{stem}_{n}{ext}"
-        taken.add(cand.lower())
-        return cand
 
     def _one(self, item: ImportItem) -> None:
         src = item.src
@@ -283,16 +321,19 @@ class ImportRun:
             if isinstance(mask, str):
                 self.skip(src, mask)
                 return
+        tmp = tmp_mask = None
         try:
-            name = self._write_copy(src.name, data)
+            tmp = self.copies.write_temp("images", src.suffix, lambda f: f.write(data))
+            if mask is not None:
+                img = Image.fromarray(mask, "L")
+                tmp_mask = self.copies.write_temp("masks", ".png", lambda f: img.save(f, "PNG"))
         except OSError as e:
-            self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            self._copy_failed(src, e)
             return
-        mask_rel = None
         labels = item.labels
         if mask is not None:
-            mask_rel = "masks/" + self._unique(Path(name).stem + ".png", self.taken_masks)
-            Image.fromarray(mask, "L").save(self.p.path / mask_rel, "PNG")
             # the classes present in the mask are the image's labels (counts, class filter)
             values = mask_values(mask, IGNORE_INDEX)
             labels = tuple(self.class_at[v] for v in values if v in self.class_at)
@@ -300,7 +341,7 @@ class ImportRun:
         self.seen[sha1] = src.name
         self.pending.append(
             NewImage(
-                file=f"images/{name}",
+                file="",  # given at flush(), when the copy gets its final name
                 name=src.name,
                 source=str(src),
                 sha1=sha1,
@@ -308,21 +349,21 @@ class ImportRun:
                 height=height,
                 labels=labels,
                 values=item.values,
-                mask=mask_rel,
                 split=item.split,
             )
         )
+        self.pending_tmp.append((tmp, tmp_mask))
 
-    def _write_copy(self, name: str, data: bytes) -> str:
-        """Write the project's copy under a free name (original name, suffix on a clash)."""
-        while True:
-            name = self._unique(name, self.taken_images)
-            try:
-                with open(self.p.path / "images" / name, "xb") as f:
-                    f.write(data)
-                return name
-            except FileExistsError:
-                continue  # made by someone else since we listed the folder: next suffix
+    def _copy_failed(self, src: Path, e: OSError) -> None:
+        """A copy into the project failed: a full, read-only or failing disk stops the import
+        (what was copied so far is committed by the caller), other errors skip the file."""
+        code = errno.errorcode.get(e.errno or 0, "")
+        if code not in STORAGE_ERRNOS:
+            self.skip(src, f"cannot be copied into the project ({e.strerror or e})")
+            return
+        err = storage_error(e, self.p.path / "images", "copying images into the project")
+        self.skip(src, f"not copied into the project: {e.strerror or e}")
+        raise err
 
     def _check_mask(
         self, path: Path, width: int, height: int, mask_map: MaskMap | None = None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from engine.errors import DamagedProjectError, NewerVersionError, ProjectError
 from engine.project import backup as project_backup
+from engine.project.dbguard import GuardedConnection
 from engine.project.records import (
     DB_FILE,
     FORMAT,
@@ -54,8 +55,13 @@ def connect(path: Path) -> sqlite3.Connection:
     """The project's database. Writes open a transaction implicitly and `with db:` commits it,
     or rolls it back on error, so each change is all-or-nothing (autocommit mode would not)."""
     db = sqlite3.connect(
-        path / DB_FILE, check_same_thread=False, isolation_level="DEFERRED", timeout=30
+        path / DB_FILE,
+        check_same_thread=False,
+        isolation_level="DEFERRED",
+        timeout=30,
+        factory=GuardedConnection,
     )
+    db.project_path = str(path)  # named in the message of a failed write (disk full, ...)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")

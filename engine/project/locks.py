@@ -1,8 +1,9 @@
 """One job of a kind per project at a time, across processes: a lock file in the project
-(``PROJECT/models/.train.lock`` for training) created atomically (O_CREAT|O_EXCL) and holding
-who took it (process id, host, start time, command). It is removed when the job ends; a lock
-left by a process that died (same host, process gone) is taken over, so a crash never blocks
-the project for good. The second comer gets an error naming the holder and since when.
+(``PROJECT/models/.train.lock`` for training, ``PROJECT/.import.lock`` for an import) created
+atomically (O_CREAT|O_EXCL) and holding who took it (process id, host, start time, command).
+It is removed when the job ends; a lock left by a process that died (same host, process gone)
+is taken over, so a crash never blocks the project for good. The second comer gets an error
+naming the holder and since when.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from engine.errors import EngineError, ProjectError
 
-LOCK_FILES = {"training": "models/.train.lock"}
+LOCK_FILES = {"training": "models/.train.lock", "import": ".import.lock"}
 _UNREADABLE_GRACE_S = 10.0  # a lock file still empty after this long was left half-written
 
 

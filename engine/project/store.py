@@ -22,6 +22,7 @@ This module never imports Qt or torch.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -29,7 +30,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from engine.errors import NewerVersionError, ProjectError
+from engine.errors import NewerVersionError, ProjectError, StorageError
 from engine.project import backup as project_backup
 from engine.project import db as project_db
 from engine.project import queries as project_queries
@@ -55,6 +56,8 @@ from engine.project.records import (  # re-exported: engine.project.store is the
 )
 from engine.project.removal import Removal
 from engine.project.state_ops import StateOps
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DB_FILE",
@@ -93,6 +96,7 @@ class Project(ClassOps, LabelOps, StateOps):
         self._listeners: list = []
         self._removals: set[str] = set()  # trash folders of this session's removals
         self._backups = project_backup.Schedule()  # rolling copies of project.db in .backup/
+        self.notices: list[str] = []  # what open() repaired (an interrupted import), for people
 
     # ----------------------------------------------------------------- lifecycle
     @classmethod
@@ -121,6 +125,7 @@ class Project(ClassOps, LabelOps, StateOps):
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
             project._backfill_mask_labels()
+        project.notices = project._recover()
         project_removal.purge_stale(path)
         return project
 
@@ -133,6 +138,18 @@ class Project(ClassOps, LabelOps, StateOps):
         except project_backup.DamagedCopy as e:
             self.close()
             raise project_db.damaged(self.path, e) from e
+
+    def _recover(self) -> list[str]:
+        """Clear what an interrupted import left (engine.project.recovery); what was done."""
+        from engine.project import recovery
+
+        try:
+            notices = recovery.recover(self)
+        except StorageError as e:  # a full disk: the project still opens, with every change
+            notices = [f"An interrupted import could not be cleared up: {e}"]
+        for line in notices:
+            log.info("%s: %s", self.path, line)
+        return notices
 
     def _backfill_mask_labels(self) -> None:
         """Once per project: see engine.project.db.backfill_mask_labels."""

@@ -106,8 +106,11 @@ class ProjectController(QObject):
         except ProjectError as e:
             self._show_message("Cannot open the project", str(e))
             return False
+        notices = list(project.notices)  # what opening repaired (an interrupted import)
         if not self.set_project(project):
             return False
+        if notices:
+            self._show_status(" ".join(notices))
         if project.read_only:
             self._show_message("Opened read-only", READ_ONLY.format(path=project.path))
         return True
