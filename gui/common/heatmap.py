@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QVBoxLayout, QWidget
 
 from engine.interpret.gradcam import CAM_TASKS
+from gui.common.model_in_use import model_key
 from gui.jobs.heatmap import heatmap_job
 from gui.jobs.names import JobName
 
@@ -26,19 +27,6 @@ WHY_NOT = {
     "pixel, what the model sees where.",
     "regression": "No heatmap for regression models: heatmaps explain a class score.",
 }
-
-
-def model_key(project) -> tuple[str, int] | None:
-    """The model in use of `project` as (file, modification time), or None without a model."""
-    from engine.models.checkpoint import model_in_use_file
-
-    path = model_in_use_file(project.path) if project is not None else None
-    if path is None:
-        return None
-    try:
-        return str(path), path.stat().st_mtime_ns
-    except OSError:
-        return None
 
 
 class HeatmapPanel(QWidget):
