@@ -58,8 +58,11 @@ class LabelNext(QObject):
             self._say(TRAIN_FIRST.replace("ranks the images", "picks the image to label next"))
             return False
         if not p.query(unlabeled=True):
-            self._say("Every image is labelled." if p.task != "segmentation" else
-                      "Every image has a mask.")  # fmt: skip
+            if p.count() == 0:
+                self._say("No images yet: import some to label.")
+            else:
+                self._say("Every image has a mask." if p.task == "segmentation" else
+                          "Every image is labelled.")  # fmt: skip
             return False
         if self.sort.fresh() and self.go():
             return True
@@ -89,8 +92,11 @@ class LabelNext(QObject):
             page.browser.setFocus()  # keys 1-9 label the image under the cursor
             what = "press its class number"
         name = rec.name if rec is not None else f"image {nxt[0]}"
-        self._say(
+        full = (
             f"Label next: {name}, where the model is least sure (uncertainty {nxt[1]:.2f} "
             f"of 1). {what.capitalize()}, then press {KEY} for the next."
         )
+        self.page.filters.count.setText(f"Next to label: uncertainty {nxt[1]:.2f} of 1")
+        self.page.filters.count.setToolTip(full)  # the short text keeps the filter bar narrow
+        self.page.status_message.emit(full)
         return True

@@ -219,6 +219,8 @@ class DataPage(DataActions, QWidget):
             self.viewer.show()
             total = sum(self.splitter.sizes())
             self.splitter.setSizes([230, max(300, total - 230 - 520), 520])
+            self.browser.doItemsLayout()  # the grid is narrower now: keep the image in sight
+            self.browser.scrollTo(index)
         self.viewer.fit()
 
     def _on_current_changed(self, current, _previous) -> None:

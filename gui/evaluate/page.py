@@ -110,9 +110,9 @@ class EvaluatePage(QWidget):
         self.right_help = QHBoxLayout()
         head.addLayout(self.right_help)
         head.addStretch(1)
-        self.right.addLayout(head)
         self.inspect = EvalHeatmapView(bridge, lambda: self.project)  # image + where it looks
         self.right.addWidget(self.inspect, 3)
+        self.right.addLayout(head)
         self.right.addWidget(self.confusion, 3)
         self.right.addWidget(self.views, 3)
         self.right.addWidget(self.detail_title)

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 
 from engine.interpret.uncertainty import rank_unlabeled
 from engine.predict.predictor import Predictor
+from engine.project.store import Project
 from gui.data.page import DataPage
 from gui.state import AppState
 from tests.support.projects import make_project
@@ -64,7 +65,10 @@ def test_label_next_goes_to_the_most_uncertain_image(qtbot, bridge, open_page, t
         qtbot.keyClick(page.browser, Qt.Key.Key_N)  # the shortcut, from the grid
     assert page.viewer.isVisible() and page.viewer.record.id == expected[0]
     assert page.browser.selected_ids() == [expected[0]]
-    assert "least sure" in page.filters.count.text()
+    rect = page.browser.visualRect(page.browser.currentIndex())
+    assert page.browser.viewport().rect().intersects(rect)  # scrolled into sight
+    assert "Next to label" in page.filters.count.text()
+    assert "least sure" in page.filters.count.toolTip()
     qtbot.keyClick(page.browser, Qt.Key.Key_1)  # label it with class 1
     assert p.image(expected[0]).labels == (p.class_names()[0],)
     with qtbot.assertNotEmitted(bridge.started, wait=200):
@@ -90,7 +94,7 @@ def _b(bundle):
     head.bias[0] += 0.5
 
 
-def test_label_next_when_all_labelled_and_for_regression(qtbot, bridge, open_page, tmp_path):
+def test_label_next_all_labelled_empty_project_and_regression(qtbot, bridge, open_page, tmp_path):
     p = make_project(tmp_path / "p", n=8)
     shutil.copy(
         save_tiny_model(tmp_path / "m.pt", "classification", class_names=("red", "blue")),
@@ -100,6 +104,12 @@ def test_label_next_when_all_labelled_and_for_regression(qtbot, bridge, open_pag
     assert not page.label_next.trigger() and "Every image is labelled" in (
         page.filters.count.text()
     )
+    empty = Project.create(tmp_path / "e", "classification")
+    (empty.path / "models").mkdir(exist_ok=True)
+    shutil.copy(p.path / "models" / "best.pt", empty.path / "models" / "best.pt")
+    empty_page = open_page(empty)
+    assert not empty_page.label_next.trigger()
+    assert "No images yet" in empty_page.filters.count.text() and not bridge.busy
     r = make_project(tmp_path / "r", "regression", n=8)
     assert not open_page(r).label_next.button.isVisible()
 
