@@ -127,3 +127,32 @@ def test_label_next_opens_the_mask_editor_for_segmentation(qtbot, bridge, open_p
         assert page.label_next.trigger()
     assert page.viewer.record.id == expected[0]
     assert page.viewer.editor.painting
+
+
+def test_ranking_can_be_stopped(qtbot, bridge, open_page, tmp_path, monkeypatch):
+    """The sort button turns into "Stop ranking" while the model ranks; stopping leaves no
+    ranking behind, so Label next ranks again."""
+    import time
+
+    import gui.data.uncertain as uncertain
+
+    def slow_rank(job, project):
+        while True:  # stands in for ranking a big project: only a cancel ends it
+            job.control.check()
+            time.sleep(0.01)
+
+    monkeypatch.setattr(uncertain, "rank_job", slow_rank)
+    p = make_project(tmp_path / "p", n=8)
+    p.set_labels(p.query()[:4], [])
+    shutil.copy(
+        save_tiny_model(tmp_path / "m.pt", "classification", class_names=("red", "blue")),
+        p.path / "models" / "best.pt",
+    )
+    page = open_page(p)
+    assert page.label_next.trigger() and bridge.busy
+    button = page.uncertain.button
+    assert button.text() == "Stop ranking"
+    with qtbot.waitSignal(bridge.job("rank").cancelled, timeout=10000):
+        button.click()
+    assert button.text() == uncertain.SORT_TEXT and "stopped" in page.filters.count.text()
+    assert not page.uncertain.fresh() and page.viewer.record is None
