@@ -82,3 +82,33 @@ def test_heatmap_without_model_says_train_first(qtbot, bridge, opened):
     panel.toggle.setChecked(True)
     assert panel.note.text() == TRAIN_FIRST and not bridge.busy
     assert np.array_equal(page.inspect.view.array, np.asarray(load_rgb(panel._path)))
+
+
+def test_multilabel_heatmap_marks_every_predicted_label(qtbot, bridge, tmp_path):
+    """A multi-label evaluation (written directly, with an untrained model in use): the class
+    list marks each predicted label, and the predicted map is computed for the image."""
+    from engine.training.evaluation import EvalItem, Evaluation, save_evaluation
+    from tests.support.projects import make_project
+    from tests.support.weights import save_tiny_model
+
+    p = make_project(tmp_path / "ml", "multilabel", n=12)
+    names = p.class_names()
+    save_tiny_model(p.path / "models" / "best.pt", "multilabel", class_names=tuple(names))
+    recs = p.images(p.query(split="valid"))
+    items = [EvalItem(r.id, r.name, list(r.labels), list(names), 0.5, False, [0.9] * len(names))
+             for r in recs]  # fmt: skip
+    save_evaluation(p.path / "models", Evaluation("multilabel", names, items, None, {}, {}))
+    page = EvaluatePage(bridge)
+    qtbot.addWidget(page)
+    page.show()
+    page.set_project(p)
+    panel = page.inspect.panel
+    assert page.inspect.isVisible() and page.selected_id() == recs[0].id
+    texts = [panel.classes.itemText(i) for i in range(panel.classes.count())]
+    assert texts[1:] == [f"{n}  (predicted)" for n in names]
+    with _heatmap_done(qtbot, bridge) as done:
+        panel.toggle.setChecked(True)
+    assert done.args[0][1] is None and done.args[0][2] in names
+    assert panel.current_map() is not None
+    page.shutdown()
+    p.close()
