@@ -61,6 +61,9 @@ class HeatmapPanel(QWidget):
         self.opacity.valueChanged.connect(self.redraw)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        # room for three lines: a wrapped label in a nested layout is not always given its height
+        self.note.setMinimumHeight(3 * self.note.fontMetrics().lineSpacing() + 4)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.controls = [self.toggle, QLabel("Heatmap for"), self.classes]
         self.controls += [QLabel("Heatmap opacity"), self.opacity]
         lay = QVBoxLayout(self)
