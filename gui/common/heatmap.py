@@ -48,6 +48,7 @@ class HeatmapPanel(QWidget):
         self._path: str | None = None
         self._image: np.ndarray | None = None
         self._waiting = False  # a job of this panel runs (the HEATMAP signals are shared)
+        self._deferred = False  # a map was asked for while the panel was hidden
         self.toggle = QCheckBox("Heatmap: where the model looks")
         self.toggle.setToolTip(
             "Grad-CAM: red marks the parts of the image that raise the chosen class's score most."
@@ -124,6 +125,11 @@ class HeatmapPanel(QWidget):
         if not self.toggle.isChecked() or self._path is None:
             self.redraw()
             return
+        if not self.isVisible():  # e.g. its page was refreshed after training, in another tab
+            self._deferred = True  # computed when shown, not holding the worker meanwhile
+            self.redraw()
+            return
+        self._deferred = False
         project = self._project()
         key = model_key(project)
         if key is None:
@@ -177,6 +183,11 @@ class HeatmapPanel(QWidget):
         if self._waiting:
             self._waiting = False
             self.note.setText("Heatmap stopped.")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().showEvent(event)
+        if self._deferred:
+            self._request()
 
     # ------------------------------------------------------------------ painting
     @Slot()

@@ -52,7 +52,10 @@ class LabelNext(QObject):
     def trigger(self) -> bool:
         """Go to the most uncertain unlabeled image; False when there is none to go to now."""
         p = self.page.project
-        if p is None or p.task not in TASKS or self.sort.running:
+        if p is None or p.task not in TASKS:
+            return False
+        if self.sort.running:
+            self._say("The model is still ranking the images; a moment.")
             return False
         if model_key(p) is None:
             self._say(TRAIN_FIRST.replace("ranks the images", "picks the image to label next"))

@@ -84,6 +84,20 @@ def test_heatmap_without_model_says_train_first(qtbot, bridge, opened):
     assert np.array_equal(page.inspect.view.array, np.asarray(load_rgb(panel._path)))
 
 
+def test_hidden_page_computes_its_heatmap_when_shown(qtbot, bridge, opened):
+    """After training the window reloads the Evaluate page even in another tab: the map waits
+    until the page is shown instead of holding the worker."""
+    page, _project = opened
+    panel = page.inspect.panel
+    page.hide()
+    panel.toggle.setChecked(True)
+    page.items.selectRow(1)
+    assert not bridge.busy and panel.current_map() is None
+    with _heatmap_done(qtbot, bridge):
+        page.show()
+    assert panel.current_map() is not None
+
+
 def test_multilabel_heatmap_marks_every_predicted_label(qtbot, bridge, tmp_path):
     """A multi-label evaluation (written directly, with an untrained model in use): the class
     list marks each predicted label, and the predicted map is computed for the image."""
