@@ -10,6 +10,7 @@ import sys
 CLI_COMMANDS = {
     "new",
     "info",
+    "restore",
     "train",
     "use-run",
     "lr-find",

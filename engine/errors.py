@@ -44,3 +44,12 @@ class ModelFileError(EngineError, ValueError):
 
 class DeviceError(EngineError, RuntimeError):
     """The asked-for device is not available on this computer."""
+
+
+class DamagedProjectError(ProjectError):
+    """The project's database is damaged or missing; `path` is the project folder, which
+    `engine.project.backup.restore` can repair from a backup."""
+
+    def __init__(self, message: str, path: str = ""):
+        super().__init__(message)
+        self.path = path

@@ -59,6 +59,14 @@ class AppState(QObject):
         # the signal queued (or at once, when the change was made on the GUI thread)
         self.changed.emit(kind, ids)
 
+    def refuse_change(self) -> str:
+        """Why the open project cannot be changed ("" when it can): a read-only project is
+        browsed, evaluated and used for prediction, never changed."""
+        from engine.project.db import READ_ONLY
+
+        p = self._project
+        return READ_ONLY.format(path=p.path) if p is not None and p.read_only else ""
+
     # ------------------------------------------------------------------ undoable edits
     def edit(self, change: Callable[[History], None]) -> None:
         """Make one undoable change, `change(history)`; a ProjectError propagates."""

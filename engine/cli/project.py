@@ -1,4 +1,5 @@
-"""CLI: `new` (create a project and import), `info` (what a project holds), `demo`.
+"""CLI: `new` (create a project and import), `info` (what a project holds), `demo`, `restore`
+(put the newest good backup in place of a damaged project.db).
 
 Errors a user can fix (bad arguments, a folder that is not a project, an invalid regex) are
 printed as one clear line on stderr with exit code 1, never a traceback.
@@ -51,6 +52,13 @@ def register(subparsers) -> None:
     p.add_argument("project")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_info)
+
+    p = subparsers.add_parser(
+        "restore",
+        help="replace a damaged project.db with its newest good backup (the damaged file is kept)",
+    )
+    p.add_argument("project")
+    p.set_defaults(func=cmd_restore)
 
     p = subparsers.add_parser("demo", help="create a demo project of generated shapes")
     p.add_argument("project")
@@ -221,6 +229,22 @@ def cmd_info(args) -> int:
                 print(f"  {path}: {why}")
             if len(skipped) > MAX_LISTED:
                 print(f"  ... and {len(skipped) - MAX_LISTED} more (see --json)")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from engine.project.backup import restore
+
+    try:
+        done = restore(Path(args.project))
+    except ProjectError as e:
+        return _fail(str(e))
+    b = done.backup
+    db_file = Path(args.project) / "project.db"
+    print(f"Restored {db_file} from the backup of {b.when()} ({b.age()}).")
+    if done.kept is not None:
+        print(f"The damaged file was kept as {done.kept}.")
+    print("Changes made after the backup was taken are not in it.")
     return 0
 
 

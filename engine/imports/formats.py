@@ -100,14 +100,19 @@ def outside_reason(name: str) -> str | None:
 
 
 def find_listed(folder: Path, name: str) -> Path | None:
-    """The file a CSV row names: as written, or with a common image extension added."""
-    p = folder / name
-    if p.is_file():
-        return p
+    """The file a CSV row names: as written, or with a common image extension added. A name
+    no file can have (too long, a NUL) names no file."""
+    candidates = [folder / name]
     if not Path(name).suffix:
-        for ext in (".jpg", ".png", ".jpeg", ".tif", ".bmp", ".webp"):
-            if (q := folder / (name + ext)).is_file():
-                return q
+        candidates += [
+            folder / (name + ext) for ext in (".jpg", ".png", ".jpeg", ".tif", ".bmp", ".webp")
+        ]
+    for p in candidates:
+        try:
+            if p.is_file():
+                return p
+        except (OSError, ValueError):
+            return None
     return None
 
 
@@ -120,7 +125,13 @@ def read_csv(csv_file: Path) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = [r for r in csv.reader(text.splitlines(), dialect) if any(c.strip() for c in r)]
+    reader = csv.reader(text.splitlines(), dialect)
+    try:
+        rows = [r for r in reader if any(c.strip() for c in r)]
+    except csv.Error as e:  # a NUL byte, a field over csv's size limit, ...
+        raise ProjectError(
+            f"Cannot read the CSV file {csv_file}: line {reader.line_num}: {e}"
+        ) from e
     if not rows:
         raise ProjectError(f"The CSV file {csv_file} is empty.")
     return rows

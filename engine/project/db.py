@@ -14,7 +14,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.errors import NewerVersionError, ProjectError
+from engine.errors import DamagedProjectError, NewerVersionError, ProjectError
+from engine.project import backup as project_backup
 from engine.project.records import (
     DB_FILE,
     FORMAT,
@@ -97,10 +98,13 @@ class ReadOnlyConnection(sqlite3.Connection):
         return super().executescript(script)
 
 
-def _damaged(path: Path, e: Exception) -> ProjectError:
-    return ProjectError(
-        f"{path / DB_FILE} is damaged and cannot be read ({e}). It was left as it is; restore "
-        "it from a backup, or make a new project and import the images again."
+def damaged(path: Path, e: Exception) -> ProjectError:
+    offer = project_backup.offer(path) or (
+        " There is no backup of it: make a new project and import the images again."
+    )
+    return DamagedProjectError(
+        f"{path / DB_FILE} is damaged and cannot be read ({e}). It was left as it is.{offer}",
+        str(path),
     )
 
 
@@ -116,7 +120,7 @@ def open_db(path: Path) -> tuple[sqlite3.Connection, bool]:
         if db is not None:
             db.close()
         if not isinstance(e, sqlite3.OperationalError) or "no such table" in str(e):
-            raise _damaged(path, e) from e
+            raise damaged(path, e) from e
         return _open_read_only(path, e), True
     try:  # can it be changed? a write rolled back at once tells, also as root
         db.execute("PRAGMA busy_timeout=200")
@@ -142,7 +146,7 @@ def _open_read_only(path: Path, why: Exception) -> sqlite3.Connection:
     except sqlite3.DatabaseError as e:
         if isinstance(e, sqlite3.OperationalError) and "no such table" not in str(e):
             raise ProjectError(f"{path / DB_FILE} cannot be opened: {why}; {e}.") from e
-        raise _damaged(path, e) from e
+        raise damaged(path, e) from e
     return db
 
 
@@ -201,7 +205,9 @@ def read_meta(path: Path) -> dict:
     if meta.get("task") not in TASKS:
         raise ProjectError(f"{pj} names an unknown task {meta.get('task')!r}.")
     if not (path / DB_FILE).is_file():
-        raise ProjectError(f"{path} is missing its database {DB_FILE}.")
+        raise DamagedProjectError(
+            f"{path} is missing its database {DB_FILE}.{project_backup.offer(path)}", str(path)
+        )
     return meta
 
 

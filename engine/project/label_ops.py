@@ -97,6 +97,7 @@ class LabelOps:
         ProjectError (nothing written) on a bad mask."""
         from engine.project import masks
 
+        self.check_writable()  # the mask file must not change when its row cannot
         rec = self.image(image_id)
         classes = self.classes()
         arr = masks.check_mask(rec, mask, len(classes))

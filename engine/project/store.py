@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from engine.errors import NewerVersionError, ProjectError
+from engine.project import backup as project_backup
 from engine.project import db as project_db
 from engine.project import queries as project_queries
 from engine.project import removal as project_removal
@@ -91,6 +92,7 @@ class Project(ClassOps, LabelOps, StateOps):
         self._db, self.read_only = project_db.open_db(self.path)
         self._listeners: list = []
         self._removals: set[str] = set()  # trash folders of this session's removals
+        self._backups = project_backup.Schedule()  # rolling copies of project.db in .backup/
 
     # ----------------------------------------------------------------- lifecycle
     @classmethod
@@ -114,12 +116,23 @@ class Project(ClassOps, LabelOps, StateOps):
             raise
         if project.read_only:  # browse, evaluate, predict; changes raise ProjectError
             return project
+        project._backup_on_open()
         for sub in project_db.SUBFOLDERS:
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
             project._backfill_mask_labels()
         project_removal.purge_stale(path)
         return project
+
+    def _backup_on_open(self) -> None:
+        """A backup of the healthy database (see engine.project.backup); a database whose
+        copy fails its check is damaged after all: closed, and reported as such."""
+        try:
+            with self._lock:
+                self._backups.on_open(self._db, self.path)
+        except project_backup.DamagedCopy as e:
+            self.close()
+            raise project_db.damaged(self.path, e) from e
 
     def _backfill_mask_labels(self) -> None:
         """Once per project: see engine.project.db.backfill_mask_labels."""
@@ -133,6 +146,8 @@ class Project(ClassOps, LabelOps, StateOps):
             for key in list(self._removals):
                 project_removal.purge(self.path, project_removal.Removal(key))
             self._removals.clear()
+            if not self.read_only:
+                self._backups.on_close(self._db, self.path)
             try:
                 self._db.close()
             except sqlite3.Error:
@@ -156,6 +171,8 @@ class Project(ClassOps, LabelOps, StateOps):
 
     def _changed(self, kind: str, ids: Iterable[int] | None = None) -> None:
         id_list = list(ids) if ids is not None else None
+        with self._lock:
+            self._backups.on_change(self._db, self.path)
         for fn in list(self._listeners):
             fn(kind, id_list)
 
@@ -173,7 +190,13 @@ class Project(ClassOps, LabelOps, StateOps):
         """Names of the regression targets (one number per target per image)."""
         return list(self._meta.get("targets") or [])
 
+    def check_writable(self) -> None:
+        """ProjectError when the project is read-only (before a change writes any file)."""
+        if self.read_only:
+            raise ProjectError(project_db.READ_ONLY.format(path=self.path))
+
     def set_targets(self, names: Sequence[str]) -> None:
+        self.check_writable()
         self._meta["targets"] = list(names)
         atomic_write_text(self.path / PROJECT_FILE, json.dumps(self._meta, indent=2))
 
@@ -191,8 +214,7 @@ class Project(ClassOps, LabelOps, StateOps):
         return data if isinstance(data, dict) else {}
 
     def save_settings(self, data: dict, file: str = TRAINING_FILE) -> None:
-        if self.read_only:
-            raise ProjectError(project_db.READ_ONLY.format(path=self.path))
+        self.check_writable()
         atomic_write_text(self.path / file, json.dumps(data, indent=2, sort_keys=True))
 
     # ----------------------------------------------------------------- images

@@ -202,6 +202,9 @@ class CheckDialog(QDialog):
         f = self._current()
         if f is None or f.fix is None or self.state.project is None:
             return
+        if why := self.state.refuse_change():
+            self.status.setText(why)
+            return
         if f.fix.action == "set_split" and self.state.history is not None:
             by_split: dict[str, list[int]] = {}
             for iid, split in f.fix.params["moves"].items():

@@ -241,6 +241,9 @@ class ImportFlow(QObject):
         if w.bridge.busy:
             w.show_message("Busy", "Wait for the running job to finish, or cancel it first.")
             return False
+        if why := w.state.refuse_change():
+            w.show_message("The project is read-only", why)
+            return False
         self._count_before = w.project.count()
         self.progress = ImportProgressDialog(w, title)
         self.progress.cancel_button.clicked.connect(self.cancel)

@@ -375,6 +375,9 @@ class EvaluatePage(QWidget):
         names = self.project.class_names()
         if not 1 <= number <= len(names):
             return False
+        if why := self.state.refuse_change():
+            self.state.message.emit(why)
+            return False
         name = names[number - 1]
         rec = self.project.image(iid)
         if ev.task == "classification":

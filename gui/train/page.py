@@ -118,6 +118,10 @@ class TrainPage(QWidget):
         """The settings as a config, saved, with the weights checked; None = do not start."""
         if self.project is None or self.bridge.busy:
             return None
+        if why := self.state.refuse_change():  # a run writes models/ and training.json
+            self.run.status.setText(f"Not started: {why}")
+            self.state.message.emit(why)
+            return None
         cfg = self.settings.config()
         if cfg is None:
             return None

@@ -281,8 +281,8 @@ class SettingsPanel(QScrollArea):
         return cfg
 
     def _save(self, *_args) -> None:
-        if self._filling or self.project is None:
-            return
+        if self._filling or self.project is None or self.project.read_only:
+            return  # a read-only project keeps its saved settings; the page still shows them
         cfg = self.config()
         if cfg is not None:
             self.project.save_settings(cfg.to_dict())

@@ -117,7 +117,8 @@ class MainWindow(QMainWindow):
         if project is not None:
             self.tabs.setCurrentIndex(0)
             self.stack.setCurrentWidget(self.tabs)
-            self.setWindowTitle(f"{project.name} — {APP_NAME}")
+            ro = " — read-only" if project.read_only else ""
+            self.setWindowTitle(f"{project.name}{ro} — {APP_NAME}")
         else:
             self.start_page.refresh()
             self.stack.setCurrentWidget(self.start_page)

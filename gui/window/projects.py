@@ -1,7 +1,8 @@
 """Opening, creating and closing projects for the main window, and the demo project.
 
 `ProjectController` owns the lifetime of project files: it opens one (errors become messages;
-the window stays usable), puts it into the app state (gui.state.AppState), which every page
+the window stays usable; a damaged database offers its newest good backup, restored by
+engine.project.backup.restore), puts it into the app state (gui.state.AppState), which every page
 listens to, and closes the one it replaces. What the window shows around it (title, start page
 or tabs) follows the state's `project_changed`.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 
 from gui.common import settings
 from gui.jobs.demo import make_demo
@@ -21,6 +22,7 @@ from gui.jobs.names import JobName
 from gui.start.page import NewProjectDialog
 
 if TYPE_CHECKING:
+    from engine.project.backup import Backup
     from engine.project.store import Project
     from gui.bridge import EngineBridge
     from gui.state import AppState
@@ -88,7 +90,10 @@ class ProjectController(QObject):
 
     @Slot(str)
     def open_project(self, path: str) -> bool:
-        """Open a project folder; errors (newer version, not a project) become a message."""
+        """Open a project folder; errors (newer version, not a project) become a message, a
+        damaged database an offer to restore its backup; a read-only project is said so."""
+        from engine.errors import DamagedProjectError
+        from engine.project.db import READ_ONLY
         from engine.project.store import NewerVersionError, Project, ProjectError
 
         try:
@@ -96,10 +101,45 @@ class ProjectController(QObject):
         except NewerVersionError as e:
             self._show_message("Project from a newer Topdown", str(e))
             return False
+        except DamagedProjectError as e:
+            return self._offer_restore(Path(path), e)
         except ProjectError as e:
             self._show_message("Cannot open the project", str(e))
             return False
-        return self.set_project(project)
+        if not self.set_project(project):
+            return False
+        if project.read_only:
+            self._show_message("Opened read-only", READ_ONLY.format(path=project.path))
+        return True
+
+    def _offer_restore(self, path: Path, error: Exception) -> bool:
+        """The database is damaged: offer the newest good backup (Cancel leaves all as is)."""
+        from engine.project import backup
+        from engine.project.store import ProjectError
+
+        good = backup.newest_good(path)
+        if good is None:
+            self._show_message("The project is damaged", str(error))
+            return False
+        box, restore = restore_box(self._parent, path, good)
+        box.exec()
+        if box.clickedButton() is not restore:
+            return False
+        try:
+            done = backup.restore(path)
+        except ProjectError as e:
+            self._show_message("The backup could not be restored", str(e))
+            return False
+        kept = f" The damaged file was kept as {done.kept.name}." if done.kept else ""
+        if not self.open_project(str(path)):
+            return False
+        b = done.backup
+        self._show_message(
+            "Backup restored",
+            f"The project was restored from its backup of {b.when()} ({b.age()}); changes "
+            f"made after it are not in it.{kept}",
+        )
+        return True
 
     @Slot(str)
     def open_demo(self, task: str = "classification") -> None:
@@ -161,3 +201,19 @@ class ProjectController(QObject):
     def _on_demo_failed(self, message: str) -> None:
         self._show_status("")
         self._show_message("The demo project could not be made", message)
+
+
+def restore_box(parent: QWidget, path: Path, good: Backup) -> tuple[QMessageBox, QPushButton]:
+    """The question asked when a project's database is damaged, and its restore button."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("The project is damaged")
+    box.setText(f"The database of the project {path.name} (project.db) is damaged.")
+    box.setInformativeText(
+        f"A backup from {good.when()} ({good.age()}) can be restored. Changes made after it "
+        "will be missing. The damaged file is kept next to it, renamed, not deleted."
+    )
+    restore = box.addButton(f"Restore backup from {good.when()}", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(restore)
+    return box, restore

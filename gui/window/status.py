@@ -25,4 +25,6 @@ def project_summary(p: Project | None) -> str:
     if p.task in ("classification", "multilabel", "segmentation"):
         n = len(c.per_class)
         parts.append(f"{n} class{'es' if n != 1 else ''}")
+    if p.read_only:
+        parts.append("read-only")
     return "  ·  ".join(parts)
