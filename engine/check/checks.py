@@ -249,11 +249,12 @@ def _unlabeled(recs, task: str) -> list[Finding]:
 
 
 def _label_mistakes(project, recs) -> list[Finding]:
-    """After training: wrong, confident predictions with the highest loss (evaluation.json)."""
+    """After training: wrong, confident predictions with the highest loss (evaluation.json);
+    for multi-label, a label the model is confidently sure is missing, or absent but there."""
     from engine.training.evaluation import load_evaluation
 
     ev = load_evaluation(project)
-    if ev is None or ev.task != "classification":
+    if ev is None or ev.task not in ("classification", "multilabel"):
         return []
     alive = {r.id: r for r in recs}
     cands = []
@@ -261,16 +262,36 @@ def _label_mistakes(project, recs) -> list[Finding]:
         r = alive.get(it.image_id)
         if r is None or it.correct or not it.probabilities or it.prediction is None:
             continue
+        if ev.task == "multilabel":
+            doubt = _label_doubts(it, r, ev.class_names)
+            if doubt:
+                cands.append((it, doubt))
+            continue
         conf = max(it.probabilities)
         if conf >= CONFIDENT and it.target in r.labels:  # label unchanged since the evaluation
-            cands.append((it, conf))
+            cands.append((it, f"labelled {it.target}, model says {it.prediction} ({conf:.0%})"))
     if not cands:
         return []
     cands = cands[:MAX_MISTAKES]
     return [Finding(
         "label_mistakes", "medium", f"{len(cands)} validation image(s) may be mislabeled",
-        f"The model is at least {CONFIDENT:.0%} sure of a different class; highest loss first. "
-        "Check the label (or the image).", [it.image_id for it, _ in cands],
-        notes={it.image_id: f"labelled {it.target}, model says {it.prediction} ({c:.0%})"
-         for it, c in cands},
+        f"The model is at least {CONFIDENT:.0%} sure of a different answer; highest loss "
+        "first. Check the label (or the image).", [it.image_id for it, _ in cands],
+        notes={it.image_id: note for it, note in cands},
     )]  # fmt: skip
+
+
+def _label_doubts(it, r, names: list[str]) -> str:
+    """Multi-label: the labels the model confidently disputes, or "" (also when the image's
+    labels changed since the evaluation)."""
+    if set(it.target or ()) != set(r.labels):
+        return ""
+    said = []
+    for name, p in zip(names, it.probabilities, strict=False):
+        if name in r.labels and p <= 1 - CONFIDENT:
+            said.append(f"no {name} ({p:.0%})")
+        elif name not in r.labels and p >= CONFIDENT:
+            said.append(f"{name} ({p:.0%})")
+    if not said:
+        return ""
+    return f"labelled {', '.join(r.labels) or '(none)'}, model says {', '.join(said)}"

@@ -24,6 +24,7 @@ from gui.data.browser import ImageBrowser
 from gui.data.class_panel import ClassPanel
 from gui.data.filter_bar import FilterBar
 from gui.data.image_model import ImageListModel
+from gui.data.label_next import LabelNext
 from gui.data.thumb_loader import ThumbLoader
 from gui.data.uncertain import UncertainSort
 from gui.data.viewer import ImageViewer
@@ -80,6 +81,8 @@ class DataPage(DataActions, QWidget):
         top.addWidget(self.filters, 1)
         self.uncertain = UncertainSort(self, bridge)  # "Most uncertain first" (label next)
         top.addWidget(self.uncertain.button)
+        self.label_next = LabelNext(self, self.uncertain)  # N: the most uncertain image
+        top.addWidget(self.label_next.button)
         top.addWidget(self.split_button)
         cl.addLayout(top)
         cl.addWidget(self.stack, 1)
@@ -216,6 +219,8 @@ class DataPage(DataActions, QWidget):
             self.viewer.show()
             total = sum(self.splitter.sizes())
             self.splitter.setSizes([230, max(300, total - 230 - 520), 520])
+            self.browser.doItemsLayout()  # the grid is narrower now: keep the image in sight
+            self.browser.scrollTo(index)
         self.viewer.fit()
 
     def _on_current_changed(self, current, _previous) -> None:

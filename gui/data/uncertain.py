@@ -1,16 +1,24 @@
 """The Data page's "Most uncertain first" sort: the trained model ranks the unlabeled images on
 the worker thread (engine.interpret.uncertainty, JobName.RANK); the grid then shows the unlabeled
 images, the least certain first, so the next image to label is the top-left one. Without a
-model it says to train first."""
+model it says to train first. The ranking is kept (for "Label next", gui.data.label_next) while
+the model file and the project's images stay the same; labelling does not change the model's
+scores, so labelled images are only skipped. While it runs, the button stops it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QPushButton
 
 from engine.events import Progress
+from gui.common.model_in_use import model_key
 from gui.data.class_panel import UNLABELED
 from gui.jobs.names import JobName
+
+SORT_TEXT = "Most uncertain first"
+TRAIN_FIRST = "Train a model first: it ranks the images."
 
 
 def rank_job(job, project):
@@ -28,30 +36,38 @@ def rank_job(job, project):
 
 
 class UncertainSort(QObject):
-    """The button and the ranking it keeps (`rank`: image id -> position) for the page."""
+    """The button, the ranking (`ranked`: (id, score), most uncertain first) and the sort
+    order it gives the grid (`rank`: image id -> position, while the sort is on)."""
 
     def __init__(self, page, bridge):
         super().__init__(page)
         self.page, self.bridge = page, bridge
         self.rank: dict[int, int] | None = None
-        self._ranked_project = None  # the ranking belongs to this project only
-        self.button = QPushButton("Most uncertain first")
+        self.ranked: list[tuple[int, float]] = []
+        self._stamp = None  # (project, model key) the ranking was made for
+        self._then: Callable[[], None] | None = None  # what to do with the ranking when ready
+        self.running = False
+        self.button = QPushButton(SORT_TEXT)
         self.button.setToolTip(
             "Show the unlabeled images the trained model is least sure of first: "
             "labelling those teaches it the most."
         )
-        self.button.clicked.connect(self.start)
+        self.button.clicked.connect(self._clicked)
+        page.state.changed.connect(self._on_project_changed)
+        page.state.project_changed.connect(self._forget)
         if bridge is not None:
             job = bridge.job(JobName.RANK)
             job.finished.connect(self._on_ranked)
             job.failed.connect(self._on_failed)
+            job.cancelled.connect(self._on_cancelled)
             job.events.connect(self._on_events)
 
     def order(self, ids: list[int]) -> list[int]:
         """`ids` in ranking order (images without a rank last, in their order)."""
         if (
             self.rank is None
-            or self.page.project is not self._ranked_project
+            or self._stamp is None
+            or self.page.project is not self._stamp[0]
             or self.page.filters.label.currentData() != UNLABELED
         ):
             self.rank = None  # another filter or project: back to import order
@@ -59,22 +75,41 @@ class UncertainSort(QObject):
         end = len(self.rank)
         return sorted(ids, key=lambda i: self.rank.get(i, end))
 
-    @Slot()
-    def start(self) -> bool:
-        from engine.predict.predictor import ModelFileError, resolve_model_path
+    def fresh(self) -> bool:
+        """Whether `ranked` was made by the model in use for the project's images now."""
+        p = self.page.project
+        return self._stamp is not None and self._stamp == (p, model_key(p))
 
+    @Slot(object)
+    def _forget(self, *_args) -> None:
+        self.ranked, self._stamp, self.rank = [], None, None
+
+    @Slot(str, object)
+    def _on_project_changed(self, kind: str, _ids) -> None:
+        if kind == "images":  # images added or removed: the ranking misses some
+            self._stamp = None
+
+    @Slot()
+    def _clicked(self) -> None:
+        if self.running:
+            self.bridge.cancel()
+        else:
+            self.start()
+
+    def start(self, then: Callable[[], None] | None = None) -> bool:
+        """Rank the unlabeled images; then sort the grid by it, or call `then()` if given."""
         project = self.page.project
-        if project is None or self.bridge is None:
+        if project is None or self.bridge is None or self.running:
             return False
-        try:
-            resolve_model_path(project.path)
-        except ModelFileError:
-            self.page.filters.count.setText("Train a model first: it ranks the images.")
+        if model_key(project) is None:
+            self.page.filters.count.setText(TRAIN_FIRST)
             return False
         if not self.bridge.submit(JobName.RANK, rank_job, project):
             self.page.filters.count.setText("Busy: try again when the running job ends.")
             return False
-        self.button.setEnabled(False)
+        self._then, self.running = then, True
+        self._stamp = (project, model_key(project))
+        self.button.setText("Stop ranking")
         return True
 
     @Slot(list)
@@ -83,18 +118,36 @@ class UncertainSort(QObject):
             if isinstance(ev, Progress):
                 self.page.filters.count.setText(ev.text)
 
+    def _done(self) -> None:
+        self.running = False
+        self.button.setText(SORT_TEXT)
+
     @Slot(object)
     def _on_ranked(self, ranked) -> None:
-        self.button.setEnabled(True)
+        self._done()
+        if self._stamp is None or self._stamp[0] is not self.page.project:
+            return  # the project changed (or images came) while it ran
+        self.ranked = list(ranked)
+        then, self._then = self._then, None
+        if then is not None:
+            self.page.refresh_counts()
+            then()
+            return
         f = self.page.filters
         f.label.blockSignals(True)
         f.label.setCurrentIndex(max(0, f.label.findData(UNLABELED)))
         f.label.blockSignals(False)
-        self.rank = {iid: k for k, (iid, _s) in enumerate(ranked)}
-        self._ranked_project = self.page.project
+        self.rank = {iid: k for k, (iid, _s) in enumerate(self.ranked)}
         self.page.apply_filters()
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        self.button.setEnabled(True)
+        self._done()
+        self._stamp = None
         self.page.filters.count.setText(f"Cannot rank: {message}")
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._done()
+        self._stamp = None
+        self.page.filters.count.setText("Ranking stopped.")

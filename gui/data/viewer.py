@@ -302,7 +302,8 @@ class ImageViewer(QWidget):
         elif rec.labels:
             parts.append(", ".join(rec.labels))
         elif not rec.mask:
-            parts.append("unlabeled (no mask yet)")
+            seg = self.project is not None and self.project.task == "segmentation"
+            parts.append("no mask yet" if seg else "unlabeled")
         return " · ".join(parts)
 
     def _show_mask_controls(self, on: bool) -> None:

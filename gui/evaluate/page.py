@@ -2,8 +2,9 @@
 
 Reads `engine.training.evaluation.load_evaluation(project)` (plain json + numpy, no torch). The list
 shows every validation image with its label and the prediction, top losses first; the right side
-holds the task's view: confusion matrix (click a cell to see those images) and per-class
-accuracy, per-label F1, predicted-vs-actual scatter, or per-class IoU with mask overlays.
+holds the task's view: the selected image with its Grad-CAM heatmap (gui.evaluate.heatmap_view),
+confusion matrix (click a cell to see those images) and per-class accuracy, per-label F1,
+predicted-vs-actual scatter, or per-class IoU with mask overlays.
 Keys 1-9 relabel the selected image through the app's undo history (gui.state), so Ctrl+Z
 undoes it as it undoes a label set on the Data page.
 """
@@ -28,8 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.interpret.gradcam import CAM_TASKS
 from gui.common.help_texts import help_button, tip
 from gui.common.overlay import ScaledImage, blend
+from gui.evaluate import tables
+from gui.evaluate.heatmap_view import EvalHeatmapView
 from gui.evaluate.tables import ConfusionMatrix, fill_table, fmt, make_table
 from gui.state import AppState
 
@@ -106,6 +110,8 @@ class EvaluatePage(QWidget):
         self.right_help = QHBoxLayout()
         head.addLayout(self.right_help)
         head.addStretch(1)
+        self.inspect = EvalHeatmapView(bridge, lambda: self.project)  # image + where it looks
+        self.right.addWidget(self.inspect, 3)
         self.right.addLayout(head)
         self.right.addWidget(self.confusion, 3)
         self.right.addWidget(self.views, 3)
@@ -193,6 +199,7 @@ class EvaluatePage(QWidget):
         self.confusion.setVisible(task == "classification")
         self.views.setVisible(task == "segmentation")
         self.wrong_only.setVisible(task in ("classification", "multilabel"))
+        self.inspect.setVisible(task in CAM_TASKS)
         while self.right_help.count():
             w = self.right_help.takeAt(0).widget()
             if w is not None:
@@ -232,29 +239,10 @@ class EvaluatePage(QWidget):
         fill_table(self.per_class, [[n, *[fmt(pc.get(n, {}).get(k)) for k in keys]] for n in pc])
 
     def _show_scatter(self, ev) -> None:
-        import pyqtgraph as pg
-
         if self._scatter is None:
-            self._scatter = pg.PlotWidget()
-            self._scatter.setBackground("w")
-            self._scatter.setLabel("bottom", "actual")
-            self._scatter.setLabel("left", "predicted")
-            self._scatter.showGrid(x=True, y=True, alpha=0.25)
-            self._scatter_points = pg.ScatterPlotItem(
-                size=8, brush=pg.mkBrush(31, 119, 180, 160), pen=None, hoverable=True
-            )
-            self._scatter_line = pg.PlotDataItem(pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
-            self._scatter.addItem(self._scatter_line)
-            self._scatter.addItem(self._scatter_points)
+            self._scatter, self._scatter_points, self._scatter_line = tables.scatter_plot()
             self.right.insertWidget(2, self._scatter, 3)
-        actual = np.array([it.target[0] for it in ev.items if it.target], dtype=float)
-        pred = np.array([it.prediction[0] for it in ev.items if it.target], dtype=float)
-        self._scatter_points.setData(
-            actual, pred, data=[it.name for it in ev.items if it.target], tip=None
-        )
-        if len(actual):
-            lo, hi = float(min(actual.min(), pred.min())), float(max(actual.max(), pred.max()))
-            self._scatter_line.setData([lo, hi], [lo, hi])
+        tables.fill_scatter(self._scatter_points, self._scatter_line, ev.items)
         self._scatter.setVisible(True)
 
     # ------------------------------------------------------------------ list
@@ -341,11 +329,14 @@ class EvaluatePage(QWidget):
 
     @Slot()
     def _selected(self) -> None:
-        ev = self.evaluation
-        iid = self.selected_id()
-        if ev is None or ev.task != "segmentation" or iid is None or self.project is None:
-            return
-        self.show_masks(iid)
+        ev, iid = self.evaluation, self.selected_id()
+        if ev is None or iid is None or self.project is None:
+            self.inspect.clear()
+        elif ev.task in CAM_TASKS:
+            item = next(it for it in ev.items if it.image_id == iid)
+            self.inspect.show_item(ev, item, self._records.get(iid))
+        elif ev.task == "segmentation":
+            self.show_masks(iid)
 
     def show_masks(self, image_id: int) -> None:
         """Predicted mask over the image (left) beside the ground truth (right)."""
@@ -399,6 +390,7 @@ class EvaluatePage(QWidget):
             new = self._records[iid].labels
             text = fmt(list(new) if ev.task == "multilabel" else (new[0] if new else "—"))
             self.items.item(row, 1).setText(text)
+        self._selected()  # the image's caption shows the new label
         return True
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)

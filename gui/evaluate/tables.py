@@ -1,5 +1,6 @@
 """The Evaluate page's tables: the confusion matrix (cell shade = share of the true class's
-images) and the small helpers that format values and fill the per-class tables."""
+images), the regression scatter plot, and the small helpers that format values and fill the
+per-class tables."""
 
 from __future__ import annotations
 
@@ -76,3 +77,30 @@ class ConfusionMatrix(QTableWidget):
                     item.setForeground(QBrush(QColor("white")))
                 item.setToolTip(f"{n} image(s) of “{names[r]}” predicted as “{names[c]}”")
                 self.setItem(r, c, item)
+
+
+def scatter_plot():
+    """The regression view's plot: (widget, points, the dashed perfect-prediction line)."""
+    import pyqtgraph as pg  # loaded on first use: the page opens without it
+
+    plot = pg.PlotWidget()
+    plot.setBackground("w")
+    plot.setLabel("bottom", "actual")
+    plot.setLabel("left", "predicted")
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    brush = pg.mkBrush(31, 119, 180, 160)
+    points = pg.ScatterPlotItem(size=8, brush=brush, pen=None, hoverable=True)
+    line = pg.PlotDataItem(pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
+    plot.addItem(line)
+    plot.addItem(points)
+    return plot, points, line
+
+
+def fill_scatter(points, line, items) -> None:
+    """Regression items as (actual, predicted) points, and the line where the two are equal."""
+    actual = np.array([it.target[0] for it in items if it.target], dtype=float)
+    pred = np.array([it.prediction[0] for it in items if it.target], dtype=float)
+    points.setData(actual, pred, data=[it.name for it in items if it.target], tip=None)
+    if len(actual):
+        lo, hi = float(min(actual.min(), pred.min())), float(max(actual.max(), pred.max()))
+        line.setData([lo, hi], [lo, hi])

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.events import Progress
+from gui.common.heatmap import HeatmapPanel
 from gui.common.overlay import ClassLegend, ScaledImage, blend
 from gui.jobs.names import PREDICTION_JOBS, JobName
 from gui.jobs.predict import expand_paths, predict_files_job, predict_folder_job
-from gui.predict.heatmap import HeatmapPanel
 from gui.state import AppState
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -104,7 +104,8 @@ class PredictPage(QWidget):
         side.addWidget(self.opacity_label)
         side.addWidget(self.opacity)
         side.addWidget(self.legend)
-        self.heatmap = HeatmapPanel(bridge, self)  # Grad-CAM overlay (classification, multi-label)
+        # Grad-CAM overlay (classification, multi-label), sharing the page's loaded model
+        self.heatmap = HeatmapPanel(bridge, self.view, lambda: self.project, cache=self.cache)
         side.addWidget(self.heatmap)
         side.addStretch(1)
         sidew = QWidget()
@@ -346,7 +347,8 @@ class PredictPage(QWidget):
         else:
             self.headline.setText(f"<b>{pred.label}</b> — {pred.probs.get(pred.label, 0):.0%}")
             self._set_bars(probs[:5], highlight={pred.label})
-        self.heatmap.show_for(path, pred, self._image, list(pred.probs))
+        chosen = pred.labels if pred.task == "multilabel" else [pred.label]
+        self.heatmap.show_for(path, self._image, pred.task, list(pred.probs), chosen)
 
     def _set_bars(
         self,

@@ -138,6 +138,24 @@ def test_label_mistakes_from_evaluation(tmp_path):
     p.close()
 
 
+def test_multilabel_label_mistakes_name_the_disputed_labels(tmp_path):
+    p = _project(tmp_path)
+    recs = p.images(p.query(split="valid"))
+    a = [recs[i].labels for i in range(3)]
+    items = [  # image 0: the model is sure "b" is there too; image 1: unsure; image 2: right
+        EvalItem(recs[0].id, recs[0].name, list(a[0]), ["a", "b"], 2.0, False, [0.97, 0.93]),
+        EvalItem(recs[1].id, recs[1].name, list(a[1]), ["a", "b"], 0.9, False, [0.6, 0.6]),
+        EvalItem(recs[2].id, recs[2].name, list(a[2]), list(a[2]), 0.1, True, [0.9, 0.1]),
+    ]  # fmt: skip
+    p.set_labels([recs[0].id], ["a"])
+    items[0].target = ["a"]
+    save_evaluation(p.path / "models", Evaluation("multilabel", ["a", "b"], items, None, {}, {}))
+    f = _kind(run_check(p, image_size=32), "label_mistakes")
+    assert f is not None and f.image_ids == [recs[0].id]
+    assert f.notes[recs[0].id] == "labelled a, model says b (93%)"
+    p.close()
+
+
 def test_cancel_and_empty_project(tmp_path):
     p = _project(tmp_path)
     c = RunControl()
