@@ -3,7 +3,8 @@ re-split dialog."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -13,12 +14,37 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
 
 from engine.project.records import SPLITS
 from gui.data.class_panel import UNLABELED
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shrinks with "…" at its end (the full text in its tooltip) rather
+    than pushing the buttons beside it out of view."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(60)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.width()
+        )
+        painter.drawText(
+            self.rect(), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, shown
+        )
 
 
 class FilterBar(QWidget):
@@ -41,7 +67,8 @@ class FilterBar(QWidget):
         self.text.setPlaceholderText("Filter by file name…")
         self.text.setClearButtonEnabled(True)
         self.text.setMaximumWidth(260)
-        self.count = QLabel()
+        self.text.setMinimumWidth(150)  # stays usable when the viewer narrows the page
+        self.count = ElidedLabel()  # gives way first; the status bar carries long messages
         self.count.setStyleSheet("color: #5f6b7a;")
         self._debounce = QTimer(self, singleShot=True, interval=200)
         self._debounce.timeout.connect(self.changed)
@@ -50,8 +77,7 @@ class FilterBar(QWidget):
         self.split.currentIndexChanged.connect(self.changed)
         for w in (self.label, self.split, self.text):
             lay.addWidget(w)
-        lay.addStretch(1)
-        lay.addWidget(self.count)
+        lay.addWidget(self.count, 1)
 
     def reset(self) -> None:
         """No filter: all images, all splits, no file name (without a `changed` signal)."""

@@ -99,7 +99,7 @@ class LabelNext(QObject):
             f"Label next: {name}, where the model is least sure (uncertainty {nxt[1]:.2f} "
             f"of 1). {what.capitalize()}, then press {KEY} for the next."
         )
-        self.page.filters.count.setText(f"Next to label: uncertainty {nxt[1]:.2f} of 1")
+        self.page.filters.count.setText(f"Next: uncertainty {nxt[1]:.2f}")
         self.page.filters.count.setToolTip(full)  # the short text keeps the filter bar narrow
         self.page.status_message.emit(full)
         return True

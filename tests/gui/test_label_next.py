@@ -67,7 +67,7 @@ def test_label_next_goes_to_the_most_uncertain_image(qtbot, bridge, open_page, t
     assert page.browser.selected_ids() == [expected[0]]
     rect = page.browser.visualRect(page.browser.currentIndex())
     assert page.browser.viewport().rect().intersects(rect)  # scrolled into sight
-    assert "Next to label" in page.filters.count.text()
+    assert "Next: uncertainty" in page.filters.count.text()
     assert "least sure" in page.filters.count.toolTip()
     qtbot.keyClick(page.browser, Qt.Key.Key_1)  # label it with class 1
     assert p.image(expected[0]).labels == (p.class_names()[0],)
