@@ -25,6 +25,7 @@ class AppState(QObject):
     changed = Signal(str, object)  # kind, ids: a project change, delivered on the GUI thread
     history_changed = Signal()  # undo / redo availability may have changed
     message = Signal(str)  # a short status-bar message (what was undone, why it could not be)
+    show_page = Signal(str)  # bring the page with this title forward (e.g. "Train", to offer it)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)

@@ -39,9 +39,12 @@ class HeatmapPanel(QWidget):
         project: Callable[[], object],
         cache: dict | None = None,
         parent: QWidget | None = None,
+        *,
+        offer_training: Callable[[], None] | None = None,
     ):
         super().__init__(parent)
         self.bridge, self.view, self._project = bridge, view, project
+        self._offer_training = offer_training  # the "Go to Train" link of the train-first note
         self.cache = cache if cache is not None else {}  # the loaded Predictor (worker side)
         self.maps: dict[tuple[str, str | None], np.ndarray] = {}
         self._model: tuple[str, int] | None = None  # the model the maps belong to
@@ -65,6 +68,7 @@ class HeatmapPanel(QWidget):
         # room for three lines: a wrapped label in a nested layout is not always given its height
         self.note.setMinimumHeight(3 * self.note.fontMetrics().lineSpacing() + 4)
         self.note.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.note.linkActivated.connect(self._link)
         self.controls = [self.toggle, QLabel("Heatmap for"), self.classes]
         self.controls += [QLabel("Heatmap opacity"), self.opacity]
         lay = QVBoxLayout(self)
@@ -121,6 +125,10 @@ class HeatmapPanel(QWidget):
 
     # ------------------------------------------------------------------ computing
     @Slot()
+    def _link(self, href: str) -> None:
+        if href == "train" and self._offer_training is not None:
+            self._offer_training()
+
     def _request(self, *_args) -> None:
         if not self.toggle.isChecked() or self._path is None:
             self.redraw()
@@ -133,7 +141,8 @@ class HeatmapPanel(QWidget):
         project = self._project()
         key = model_key(project)
         if key is None:
-            self.note.setText(TRAIN_FIRST)
+            offer = ' <a href="train">Go to Train</a>' if self._offer_training else ""
+            self.note.setText(TRAIN_FIRST + offer)
             self.redraw()
             return
         if key != self._model:  # a new model: the old maps show what it no longer sees

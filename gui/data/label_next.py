@@ -12,7 +12,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QPushButton
 
 from gui.common.model_in_use import model_key
-from gui.data.uncertain import TRAIN_FIRST
+from gui.data.uncertain import TRAIN_FIRST, offer_training
 
 KEY = "N"
 TASKS = ("classification", "multilabel", "segmentation")  # uncertainty needs class scores
@@ -58,7 +58,9 @@ class LabelNext(QObject):
             self._say("The model is still ranking the images; a moment.")
             return False
         if model_key(p) is None:
-            self._say(TRAIN_FIRST.replace("ranks the images", "picks the image to label next"))
+            text = TRAIN_FIRST.replace("ranks the images", "picks the image to label next")
+            self._say(text)
+            offer_training(self.page, text)
             return False
         if not p.query(unlabeled=True):
             if p.count() == 0:

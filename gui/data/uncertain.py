@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Slot
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from engine.events import Progress
 from gui.common.model_in_use import model_key
@@ -19,6 +19,19 @@ from gui.jobs.names import JobName
 
 SORT_TEXT = "Most uncertain first"
 TRAIN_FIRST = "Train a model first: it ranks the images."
+
+
+def offer_training(page, text: str) -> QMessageBox:
+    """No model yet: say so and offer the Train page (a non-blocking box; `page.train_offer`)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "No trained model yet", text, parent=page)
+    go = box.addButton("Go to Train", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    go.clicked.connect(lambda: page.state.show_page.emit("Train"))
+    box.setWindowModality(Qt.WindowModality.NonModal)  # labelling may go on meanwhile
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    page.train_offer = box
+    box.show()
+    return box
 
 
 def rank_job(job, project):
@@ -103,6 +116,7 @@ class UncertainSort(QObject):
             return False
         if model_key(project) is None:
             self.page.filters.count.setText(TRAIN_FIRST)
+            offer_training(self.page, TRAIN_FIRST)
             return False
         if not self.bridge.submit(JobName.RANK, rank_job, project):
             self.page.filters.count.setText("Busy: try again when the running job ends.")

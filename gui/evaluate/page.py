@@ -55,6 +55,7 @@ class EvaluatePage(QWidget):
 
         self.summary = QLabel("Train a model to see how it does on the validation images.")
         self.summary.setWordWrap(True)
+        self.summary.linkActivated.connect(lambda _href: self.state.show_page.emit("Train"))
         self.wrong_only = QCheckBox("Wrong only")
         self.wrong_only.toggled.connect(self._refilter)
         self.show_all = QPushButton("Show all")
@@ -172,8 +173,8 @@ class EvaluatePage(QWidget):
         self._records = {}
         if ev is None:
             self.summary.setText(
-                "No results yet. Train a model on the Train page: its results on the "
-                "validation images appear here."
+                'No results yet. Train a model on the <a href="train">Train page</a>: its '
+                "results on the validation images appear here."
             )
             self._show_task(None)
             self.items.setRowCount(0)

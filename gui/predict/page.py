@@ -9,6 +9,7 @@ in gui.jobs.predict).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,7 @@ class PredictPage(QWidget):
         self.folder_button.clicked.connect(self._choose_folder)
         self.status = QLabel(READY)
         self.status.setWordWrap(True)
+        self.status.linkActivated.connect(lambda _href: self.state.show_page.emit("Train"))
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         top = QHBoxLayout()
@@ -105,7 +107,13 @@ class PredictPage(QWidget):
         side.addWidget(self.opacity)
         side.addWidget(self.legend)
         # Grad-CAM overlay (classification, multi-label), sharing the page's loaded model
-        self.heatmap = HeatmapPanel(bridge, self.view, lambda: self.project, cache=self.cache)
+        self.heatmap = HeatmapPanel(
+            bridge,
+            self.view,
+            lambda: self.project,
+            cache=self.cache,
+            offer_training=lambda: self.state.show_page.emit("Train"),
+        )
         side.addWidget(self.heatmap)
         side.addStretch(1)
         sidew = QWidget()
@@ -283,8 +291,13 @@ class PredictPage(QWidget):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        from gui.common.model_in_use import model_key
+
         self.progress.setVisible(False)
-        self.status.setText(f"<span style='color:#b00020'>{message}</span>")
+        offer = ""
+        if self.project is not None and model_key(self.project) is None:
+            offer = ' <a href="train">Train a model first</a>.'  # the failure is: no model
+        self.status.setText(f"<span style='color:#b00020'>{html.escape(message)}</span>{offer}")
 
     @Slot()
     def _on_cancelled(self) -> None:

@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.state.changed.connect(self._on_project_changed)
         self.state.history_changed.connect(self._update_actions)
         self.state.message.connect(self._page_message)
+        self.state.show_page.connect(self.show_page)
         self._status_timer = QTimer(self, singleShot=True, interval=150)
         self._status_timer.timeout.connect(self.update_status)
 
@@ -110,6 +111,13 @@ class MainWindow(QMainWindow):
         self.data_page.counts_changed.connect(self.update_status)
         for page in self.pages:
             self.tabs.addTab(page, page.title)
+
+    @Slot(str)
+    def show_page(self, title: str) -> None:
+        """Bring the project page called `title` forward (a page's "train first" offer)."""
+        for i, page in enumerate(self.pages):
+            if page.title == title:
+                self.tabs.setCurrentIndex(i)
 
     @Slot(object)
     def _on_project_shown(self, project: Project | None) -> None:

@@ -57,6 +57,10 @@ def test_label_next_goes_to_the_most_uncertain_image(qtbot, bridge, open_page, t
     assert page.label_next.button.isVisible()
     assert not page.label_next.trigger()
     assert "Train a model first" in page.filters.count.text() and not bridge.busy
+    assert page.train_offer.isVisible()  # offers the Train page (tests/gui/test_main_window.py)
+    page.train_offer.reject()
+    page.activateWindow()  # as the window manager does when the box closes
+    qtbot.waitUntil(page.isActiveWindow, timeout=5000)
     model = save_tiny_model(tmp_path / "m.pt", "classification", class_names=("red", "blue"))
     shutil.copy(model, p.path / "models" / "best.pt")
     expected = _ranked(p)

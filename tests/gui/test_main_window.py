@@ -179,3 +179,44 @@ def test_torch_warm_up_runs_in_the_background():
     assert thread.daemon and thread is warm_up_torch()  # once per process
     thread.join(120)
     assert not thread.is_alive() and "torchvision" in sys.modules
+
+
+def test_train_first_offers_the_train_page(window, tmp_path, qtbot):
+    """Without a model, "Label next" says to train first and its "Go to Train" opens that page;
+    so does the link in the Predict page's heatmap note."""
+    from PySide6.QtWidgets import QMessageBox
+
+    make_images_project(tmp_path / "p", n=3).close()
+    window.projects.open_project(str(tmp_path / "p"))
+    assert window.tabs.currentWidget() is window.data_page
+    assert not window.data_page.label_next.trigger()
+    box = window.data_page.train_offer
+    assert box.isVisible() and "Train a model first" in box.text()
+    go = next(b for b in box.buttons() if b.text() == "Go to Train")
+    go.click()
+    assert window.tabs.currentWidget().title == "Train"
+    assert box.buttonRole(go) == QMessageBox.ButtonRole.AcceptRole
+
+    evaluate = next(p for p in window.pages if p.title == "Evaluate")
+    window.tabs.setCurrentWidget(evaluate)
+    assert "No results yet" in evaluate.summary.text()
+    evaluate.summary.linkActivated.emit("train")
+    assert window.tabs.currentWidget().title == "Train"
+
+    predict = next(p for p in window.pages if p.title == "Predict")
+    predict.heatmap.show_for("im_0.png", np.zeros((8, 8, 3), np.uint8), "classification", ["cat"])
+    predict.heatmap.toggle.setChecked(True)
+    window.tabs.setCurrentWidget(predict)
+    predict.heatmap._request()
+    assert "Go to Train" in predict.heatmap.note.text()
+    window.tabs.setCurrentWidget(window.data_page)
+    predict.heatmap.note.linkActivated.emit("train")
+    assert window.tabs.currentWidget().title == "Train"
+
+    # predicting without a model fails with the engine's message and the same offer
+    window.tabs.setCurrentWidget(predict)
+    with qtbot.waitSignal(window.bridge.job("predict").failed, timeout=30000):
+        assert predict.predict_paths([str(tmp_path / "p" / "images" / "im_0.png")])
+    assert "Train a model first" in predict.status.text()
+    predict.status.linkActivated.emit("train")
+    assert window.tabs.currentWidget().title == "Train"
