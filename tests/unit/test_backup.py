@@ -153,3 +153,23 @@ def test_database_whose_copy_fails_its_check_is_reported_damaged(tmp_path, monke
     monkeypatch.setattr(backup, "take", real_take)
     with Project.open(tmp_path / "p") as project:  # nothing was changed by the failed try
         assert len(project.images()) == 4
+
+
+def test_damage_inside_the_file_is_found_on_open(tmp_path):
+    """A database whose header is intact but whose pages are not is reported on open (with the
+    restore offer), not by some later query."""
+    project = make_project(tmp_path / "p", n=4)
+    project.close()
+    db_file = tmp_path / "p" / "project.db"
+    raw = sqlite3.connect(db_file)
+    raw.execute("CREATE TABLE filler (t TEXT)")
+    raw.executemany("INSERT INTO filler VALUES (?)", [("x" * 200,)] * 3000)
+    raw.commit()
+    page = raw.execute("PRAGMA page_size").fetchone()[0]
+    raw.close()
+    data = bytearray(db_file.read_bytes())
+    middle = (len(data) // page // 2) * page
+    data[middle : middle + 64] = os.urandom(64)  # a b-tree page header, mid-file
+    db_file.write_bytes(bytes(data))
+    with pytest.raises(DamagedProjectError, match=r"project\.db is damaged"):
+        Project.open(tmp_path / "p")
