@@ -93,7 +93,7 @@ def explain(predictor: Any, image: Any, classes: Sequence[str] = ()) -> Heatmaps
     unknown = [c for c in classes if c not in names]
     if unknown:
         raise HeatmapError(f"Unknown class {unknown[0]!r}; the model knows: {', '.join(names)}.")
-    x, _size, path = predictor._prepare(image)
+    x, _size, path = predictor.prepare(image)
     xt = torch.from_numpy(np.ascontiguousarray(x[None])).to(predictor.device)
     with torch.inference_mode():
         probs = predictor._activate(predictor.model(xt).float())[0].cpu().numpy()

@@ -6,7 +6,8 @@ Scores (higher = more uncertain, so better to label next):
 - multi-label: mean binary entropy over labels (0..1);
 - segmentation: mean per-pixel entropy of the class probabilities (0..1).
 `scores(probs, task, method)` is the pure numpy part (the active-learning benchmark uses it);
-`rank_unlabeled(project, predictor)` runs the model over a project's unlabeled images.
+`rank_items(predictor, [(id, path)])` runs the model over images (batched, cancellable) and
+`rank_unlabeled(project, predictor)` over a project's unlabeled images.
 """
 
 from __future__ import annotations
@@ -57,27 +58,50 @@ def rank_unlabeled(
 ) -> list[tuple[int, float]]:
     """(image id, uncertainty) of the project's unlabeled images, most uncertain first.
     Unreadable images are left out. `control.check()` runs per batch (pause / cancel)."""
-    from engine.imaging import BadImage
 
     if predictor.task == "regression":
         raise ValueError("Uncertainty ranking needs a classification, multi-label or "
                          "segmentation model.")  # fmt: skip
     recs = project.images(project.query(unlabeled=True))
+    items = [(r.id, str(project.abspath(r.file))) for r in recs]
+    return rank_items(
+        predictor,
+        items,
+        method=method,
+        control=control,
+        on_progress=on_progress,
+        batch_size=batch_size,
+    )
+
+
+def rank_items(
+    predictor,
+    items: list[tuple[int, str]],
+    *,
+    method: str = "margin",
+    control=None,
+    on_progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 16,
+) -> list[tuple[int, float]]:
+    """(id, uncertainty) of `items` ((id, image path)), most uncertain first; images that
+    cannot be read are left out. `control.check()` runs per batch (pause / cancel)."""
+    from engine.imaging import BadImage
+
     out: list[tuple[int, float]] = []
-    for start in range(0, len(recs), batch_size):
+    for start in range(0, len(items), batch_size):
         if control is not None:
             control.check()
         xs, ids = [], []
-        for r in recs[start : start + batch_size]:
+        for iid, path in items[start : start + batch_size]:
             try:
-                xs.append(predictor._prepare(str(project.abspath(r.file)))[0])
-                ids.append(r.id)
+                xs.append(predictor.prepare(path)[0])
+                ids.append(iid)
             except (BadImage, OSError):
                 continue
         if xs:
-            probs = predictor._forward(np.stack(xs), tta=False).numpy()
+            probs = predictor.forward(np.stack(xs), tta=False).numpy()
             out += zip(ids, scores(probs, predictor.task, method).tolist(), strict=True)
         if on_progress is not None:
-            on_progress(min(start + batch_size, len(recs)), len(recs))
+            on_progress(min(start + batch_size, len(items)), len(items))
     out.sort(key=lambda kv: -kv[1])
     return out

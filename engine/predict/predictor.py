@@ -96,8 +96,9 @@ class Predictor:
 
     # ---- preprocessing ----
 
-    def _prepare(self, image: Any) -> tuple[np.ndarray, tuple[int, int], str]:
-        """(normalised CHW float32, original (W, H), path) for a path or a PIL image."""
+    def prepare(self, image: Any) -> tuple[np.ndarray, tuple[int, int], str]:
+        """(normalised CHW float32, original (W, H), path) for a path or a PIL image: the
+        network's input for one image (BadImage / OSError for a file that cannot be read)."""
         x, size, path = self.prepare_unit(image)
         return (x - self.mean) / self.std, size, path
 
@@ -118,8 +119,9 @@ class Predictor:
 
     # ---- inference ----
 
-    def _forward(self, batch: np.ndarray, tta: bool) -> Any:
-        """Activated outputs on CPU: probabilities, values, or per-pixel class probabilities."""
+    def forward(self, batch: np.ndarray, tta: bool) -> Any:
+        """Activated outputs on CPU for a batch of `prepare`d images: probabilities, values, or
+        per-pixel class probabilities."""
         import torch
 
         with torch.inference_mode():
@@ -175,8 +177,8 @@ class Predictor:
 
     def predict(self, image: str | os.PathLike | Image.Image, tta: bool = False) -> Prediction:
         """Predict one image (a path or a PIL image); a bad file raises BadImage."""
-        x, size, path = self._prepare(image)
-        return self._result(self._forward(x[None], tta)[0], size, path)
+        x, size, path = self.prepare(image)
+        return self._result(self.forward(x[None], tta)[0], size, path)
 
     def predict_many(
         self,
@@ -195,7 +197,7 @@ class Predictor:
         def flush() -> None:
             if not pending:
                 return
-            out = self._forward(np.stack([p[1] for p in pending]), tta)
+            out = self.forward(np.stack([p[1] for p in pending]), tta)
             for k, (i, _x, size, path) in enumerate(pending):
                 results[i] = self._result(out[k], size, path)
             pending.clear()
@@ -206,7 +208,7 @@ class Predictor:
                 control.check()
             results.append(Skipped(str(path), ""))  # placeholder, replaced below
             try:
-                x, size, p = self._prepare(path)
+                x, size, p = self.prepare(path)
                 pending.append((len(results) - 1, x, size, p))
             except BadImage as e:
                 results[-1] = Skipped(e.path, e.reason)

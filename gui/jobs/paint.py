@@ -8,10 +8,7 @@ The Predictor is cached per model file (path and modification time), so a retrai
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-
-import numpy as np
 
 from engine.events import Progress
 
@@ -42,33 +39,17 @@ def predicted_mask_job(job, project_path: str, image_id: int, image_path: str, c
     return image_id, pred.mask
 
 
-def mean_entropy(probs) -> np.ndarray:
-    """Mean per-pixel entropy of N x C x H x W class probabilities, as a fraction of log(C)."""
-    p = np.clip(np.asarray(probs, np.float32), 1e-7, 1.0)
-    ent = -(p * np.log(p)).sum(axis=1).mean(axis=(1, 2))
-    return ent / math.log(max(2, p.shape[1]))
-
-
 def least_certain_job(job, project_path: str, items: list[tuple[int, str]], cache: dict):
-    """(image_id, entropy) of the least certain image among `items` ((id, path)); None if no
+    """(image_id, uncertainty) of the least certain image among `items` ((id, path)) by the
+    engine's ranking (engine.interpret.uncertainty: mean pixel entropy for masks); None if no
     image could be read. Unreadable images are passed over."""
-    from engine.imaging import BadImage
+    from engine.interpret.uncertainty import rank_items
 
-    predictor = _predictor(cache, project_path)
-    best: tuple[int, float] | None = None
-    for start in range(0, len(items), BATCH):
-        job.control.check()
-        xs, ids = [], []
-        for iid, path in items[start : start + BATCH]:
-            try:
-                xs.append(predictor._prepare(path)[0])
-                ids.append(iid)
-            except BadImage:
-                continue
-        if xs:
-            ent = mean_entropy(predictor._forward(np.stack(xs), tta=False).numpy())
-            i = int(np.argmax(ent))
-            if best is None or float(ent[i]) > best[1]:
-                best = (ids[i], float(ent[i]))
-        job.emit(Progress(min(len(items), start + BATCH), len(items), "images"))
-    return best
+    ranked = rank_items(
+        _predictor(cache, project_path),
+        items,
+        control=job.control,
+        on_progress=lambda d, t: job.emit(Progress(d, t, "images")),
+        batch_size=BATCH,
+    )
+    return ranked[0] if ranked else None

@@ -8,10 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
+from engine.interpret.uncertainty import scores
 from engine.predict.predictor import Predictor
 from engine.project.store import Project
 from gui.jobs.names import JobName
-from gui.jobs.paint import mean_entropy
 from tests.support.projects import train_tiny_projects
 
 
@@ -20,11 +20,12 @@ def trained(tmp_path_factory):
     return train_tiny_projects(tmp_path_factory.mktemp("trained"), {"segmentation": 12})
 
 
-def test_mean_entropy_is_zero_when_sure_and_one_when_uniform():
+def test_mask_uncertainty_is_zero_when_sure_and_one_when_uniform():
     sure = np.zeros((1, 3, 4, 4), np.float32)
     sure[:, 0] = 1
-    assert mean_entropy(sure)[0] == pytest.approx(0, abs=1e-4)
-    assert mean_entropy(np.full((1, 3, 4, 4), 1 / 3, np.float32))[0] == pytest.approx(1, abs=1e-4)
+    assert scores(sure, "segmentation")[0] == pytest.approx(0, abs=1e-4)
+    uniform = np.full((1, 3, 4, 4), 1 / 3, np.float32)
+    assert scores(uniform, "segmentation")[0] == pytest.approx(1, abs=1e-4)
 
 
 def test_start_from_prediction_and_next_to_label(qtbot, bridge, trained, tmp_path):
@@ -50,8 +51,8 @@ def test_start_from_prediction_and_next_to_label(qtbot, bridge, trained, tmp_pat
         # the image the model is least sure of, computed here directly, must be the one shown
         pred = Predictor.from_path(p.path)
         recs = p.images(ids[:3])
-        x = np.stack([pred._prepare(str(p.abspath(r.file)))[0] for r in recs])
-        ent = mean_entropy(pred._forward(x, tta=False).numpy())
+        x = np.stack([pred.prepare(str(p.abspath(r.file)))[0] for r in recs])
+        ent = scores(pred.forward(x, tta=False).numpy(), "segmentation")
         want = recs[int(np.argmax(ent))].id
         with qtbot.waitSignal(bridge.job(JobName.LEAST_CERTAIN).finished, timeout=30000):
             ed.assist.next_button.click()
