@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from dataclasses import asdict, replace
 from datetime import timedelta
 
 import torch
@@ -347,11 +348,14 @@ class _Scaled:
         return getattr(self.inner, name)
 
     def on_batch_end(self, event) -> None:
-        from dataclasses import replace
-
         fn = getattr(self.inner, "on_batch_end", None)
         if fn is not None:
             fn(replace(event, images_per_s=event.images_per_s * self.n))
+
+    def on_fit_start(self, event) -> None:
+        fn = getattr(self.inner, "on_fit_start", None)
+        if fn is not None:
+            fn(replace(event, device=f"{event.device} x {self.n} processes"))
 
 
 def user_callbacks(callbacks: list) -> list:
@@ -368,8 +372,6 @@ class _Epochs(Callback):
         self.state = state
 
     def on_epoch_end(self, event: EpochEnd) -> None:
-        from dataclasses import asdict
-
         self.state.history.append(asdict(event))
 
 
