@@ -92,10 +92,11 @@ def test_torchrun_cli_trains_like_one_process_and_streams_events(tmp_path):
 
 def test_a_process_that_dies_stops_the_run_and_keeps_last(tmp_path):
     """Rank 1 exits abruptly after epoch 1 (test hook): rank 0 fails with a message naming
-    the lost process and --resume, run.json says failed, last.pt keeps the finished epoch,
-    and resuming with another number of processes is refused with a clear message."""
+    the lost process and --resume, run.json says failed, last.pt keeps the finished epoch;
+    resuming with another number of processes is refused with a clear message, and with the
+    same number the run goes on from there to its end."""
     project = make_project(tmp_path / "p", n=24, size=16)
-    cfg = tiny_config(arch="mobilenet_v3_small", image_size=16, epochs=3, freeze_epochs=0)
+    cfg = tiny_config(arch="mobilenet_v3_small", image_size=16, epochs=2, freeze_epochs=0)
     project.save_settings(cfg.to_dict())
     project.close()
     cmd = torchrun_cmd(2, "train", str(tmp_path / "p"))
@@ -112,3 +113,9 @@ def test_a_process_that_dies_stops_the_run_and_keeps_last(tmp_path):
             train(project, cfg, resume=True)
     finally:
         project.close()
+    cmd = torchrun_cmd(2, "train", str(tmp_path / "p"), "--resume")
+    done = subprocess.run(cmd, env=torchrun_env(), capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    resumed, rec2 = _last(tmp_path / "p")
+    assert rec2["run_id"] == rec["run_id"] and rec2["status"] == "finished"
+    assert resumed["epoch"] == 2 and [h["epoch"] for h in resumed["history"]] == [0, 1]
