@@ -1,13 +1,14 @@
 """Distributed training throughput: the same run on 1, 2, ... processes under torchrun.
 
-    python benchmarks/distributed.py --json [--nproc 1,2] [--device cpu|cuda] [--quick]
+    python benchmarks/distributed.py --json [--nproc 1,2] [--device cpu|cuda] [--repeats R]
 
 Makes a project of N generated images (two tinted classes with noise), then for each process
 count runs `torchrun --standalone --nproc-per-node P main.py train PROJECT --events jsonl` with
 the same per-process batch (so the global batch grows with P, as when adding GPUs) and times
 the training batches from the event lines: images/s of an epoch = its batches x global batch /
 (time of its last BatchEnd - time of its first), median over the epochs after the first (the
-first fills the image cache). Validation and start-up are left out.
+first fills the image cache), then the median over --repeats runs made in alternation.
+Validation and start-up are left out.
 
 Reported: img_s (all processes), img_s_per_proc, scaling_efficiency = img_s / (P x img_s of one
 process), and speedup = img_s / img_s of one process. On a CPU the processes share the cores
@@ -104,22 +105,29 @@ def main() -> int:
     ap.add_argument("--image-size", type=int, default=64)
     ap.add_argument("--batch-per-proc", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--repeats", type=int, default=1, help="runs per count (median reported)")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 96 images, 32 px")
     args = ap.parse_args()
     if args.quick:
         args.n, args.image_size, args.epochs, args.batch_per_proc = 96, 32, 2, 8
     counts = [int(v) for v in args.nproc.split(",")]
-    rows = []
+    runs: dict[int, list[dict]] = {n: [] for n in counts}
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "project"
         make_project(base, args.n, max(args.image_size, 32))
-        for nproc in counts:
-            project = Path(tmp) / f"p{nproc}"
-            subprocess.run(["cp", "-r", str(base), str(project)], check=True)
-            p = Project.open(project)  # all cores for one process, an even share for each of P
-            p.save_settings(TrainConfig(leave_one_core=False, seed=0).to_dict())
-            p.close()
-            rows.append(run_once(project, nproc, args))
+        for rep in range(args.repeats):  # alternating, so machine noise hits every count alike
+            for nproc in counts:
+                project = Path(tmp) / f"p{nproc}_{rep}"
+                subprocess.run(["cp", "-r", str(base), str(project)], check=True)
+                p = Project.open(project)  # all cores for one process, a share for each of P
+                p.save_settings(TrainConfig(leave_one_core=False, seed=0).to_dict())
+                p.close()
+                runs[nproc].append(run_once(project, nproc, args))
+    rows = []
+    for nproc in counts:
+        img_s = statistics.median(r["img_s"] for r in runs[nproc])
+        rows.append({**runs[nproc][0], "img_s": img_s, "img_s_per_proc": img_s / nproc,
+                     "img_s_each_repeat": [r["img_s"] for r in runs[nproc]]})  # fmt: skip
     one = rows[0]["img_s"] / rows[0]["nproc"]
     for r in rows:
         r["speedup"] = r["img_s"] / rows[0]["img_s"]

@@ -275,7 +275,7 @@ def _run(args, control=None, main: bool = True) -> int:
         print(f"Error: {e}", file=sys.stderr)
         return 1
     jsonl = JsonLines() if args.events == "jsonl" else None
-    progress = TextProgress(err=_Null() if jsonl else None)
+    progress = TextProgress(err=_Null() if jsonl or not main else None)
     try:
         cfg = _config(project, args)
         from engine.training.train import train

@@ -15,8 +15,7 @@ Without torchrun's variables (RANK, WORLD_SIZE, LOCAL_RANK) nothing here changes
 - A stop (SIGINT / SIGTERM, which torchrun passes to every process) is agreed on by all ranks at
   the next training batch, so rank 0 saves last.pt; a process that dies makes the others fail
   with a message saying so, and the last finished epoch's last.pt stays for `--resume`.
-Test hook: TOPDOWN_FAULT_EXIT="RANK:EPOCH" makes that rank exit abruptly at the end of that
-(0-based) epoch, to check how the others cope.
+Which callbacks each rank runs is engine.training.distributed_callbacks.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from dataclasses import asdict, replace
 from datetime import timedelta
 
 import torch
@@ -33,10 +31,8 @@ from torch.utils.data import Sampler
 
 from engine.control import Cancelled, RunControl
 from engine.errors import TrainingError
-from engine.events import Callback, EpochEnd, FitEnd
 
 TIMEOUT_MIN = float(os.environ.get("TOPDOWN_DIST_TIMEOUT_MIN", "30"))  # a collective's wait
-FAULT_ENV = "TOPDOWN_FAULT_EXIT"
 
 
 def launched() -> bool:
@@ -335,100 +331,7 @@ def install_signal_handlers(control: RunControl) -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-# ---- callbacks, resume, errors ---------------------------------------------------------------
-
-
-class _Scaled:
-    """Rank 0's caller callbacks, told the whole job's speed (images/s of all processes)."""
-
-    def __init__(self, inner):
-        self.inner, self.n = inner, world_size()
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def on_batch_end(self, event) -> None:
-        fn = getattr(self.inner, "on_batch_end", None)
-        if fn is not None:
-            fn(replace(event, images_per_s=event.images_per_s * self.n))
-
-    def on_fit_start(self, event) -> None:
-        fn = getattr(self.inner, "on_fit_start", None)
-        if fn is not None:
-            fn(replace(event, device=f"{event.device} x {self.n} processes"))
-
-
-def user_callbacks(callbacks: list) -> list:
-    """The caller's callbacks: all of them on one process; on rank 0 only under torchrun."""
-    if not active():
-        return callbacks
-    return [_Scaled(cb) for cb in callbacks] if is_main() else []
-
-
-class _Epochs(Callback):
-    """Ranks other than 0 keep the epoch count that rank 0's History keeps (nothing written)."""
-
-    def __init__(self, state):
-        self.state = state
-
-    def on_epoch_end(self, event: EpochEnd) -> None:
-        self.state.history.append(asdict(event))
-
-
-class _FaultExit(Callback):
-    """Test hook (TOPDOWN_FAULT_EXIT=RANK:EPOCH): this rank dies at the end of that epoch."""
-
-    def __init__(self, epoch: int):
-        self.epoch = epoch
-
-    def on_epoch_end(self, event: EpochEnd) -> None:
-        if event.epoch == self.epoch:
-            os._exit(3)
-
-
-class _WholeValidation:
-    """Around a callback that evaluates on rank 0 alone at the run's end (ModelInUse): the plain
-    model, plain metrics and a loader of every validation image, with local stop checks."""
-
-    def __init__(self, inner, run, config):
-        self.inner, self.run, self.config = inner, run, config
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def on_fit_end(self, event: FitEnd) -> None:
-        from engine.training.data import make_loader
-
-        run = self.run
-        unwrap(run)
-        sharded = run.valid_loader
-        ds = sharded.dataset
-        run.valid_loader = make_loader(
-            ds, self.config.batch_size, False, self.config, run.device.type == "cuda"
-        )
-        try:
-            self.inner.on_fit_end(event)
-        finally:
-            run.valid_loader = sharded
-
-
-def run_callbacks(internal: list, state, run, config) -> list:
-    """The run's internal callbacks for this rank: all of them (the full-validation one
-    adapted) on rank 0, only early stopping and the epoch count elsewhere."""
-    if not active():
-        return internal
-    from engine.training.callbacks import EarlyStopping, ModelInUse
-
-    fault = os.environ.get(FAULT_ENV, "")
-    extra = []
-    if fault and int(fault.split(":")[0]) == rank():
-        extra.append(_FaultExit(int(fault.split(":")[1])))
-    if is_main():
-        return [
-            _WholeValidation(cb, run, config) if isinstance(cb, ModelInUse) else cb
-            for cb in internal
-        ] + extra
-    return [EarlyStopping(state, config.early_stopping_patience), _Epochs(state), *extra]
+# ---- resume, errors --------------------------------------------------------------------------
 
 
 def check_resume(ckpt: dict, where: str) -> None:

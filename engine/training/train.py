@@ -27,6 +27,7 @@ from engine.events import FitEnd, FitStart, LRFinderResult
 from engine.models.checkpoint import load_checkpoint
 from engine.project.locks import project_lock
 from engine.training import distributed, recipe, runs
+from engine.training import distributed_callbacks as dist_callbacks
 from engine.training.callbacks import run_callbacks
 from engine.training.fit import FitState, fit_epochs, restore_optimizer, resume_state
 from engine.training.learner import emit
@@ -196,7 +197,7 @@ def train(
 
 def _locked_train(project, config: TrainConfig, callbacks, control, resume: bool) -> FitEnd:
     control = control or RunControl()
-    callbacks = distributed.user_callbacks(list(callbacks))  # rank 0's only, under torchrun
+    callbacks = dist_callbacks.user_callbacks(list(callbacks))  # rank 0's only, under torchrun
     record, resume_ck = None, None
     if resume:
         record = runs.resumable_run(project)
@@ -250,7 +251,7 @@ def _train(project, config: TrainConfig, run: Run, state: FitState, record, resu
     if record is None and distributed.is_main():
         record = runs.new_run(project, config)
     internal = run_callbacks(project, run, state, config, record) if record else []
-    internal = distributed.run_callbacks(internal, state, run, config)
+    internal = dist_callbacks.run_callbacks(internal, state, run, config)
     run.learner.callbacks = [*internal, *run.learner.callbacks]
     return fine_tune(run, state, run.learner.callbacks, record=record)
 
