@@ -91,15 +91,16 @@ def test_torchrun_cli_trains_like_one_process_and_streams_events(tmp_path):
 
 
 def test_a_process_that_dies_stops_the_run_and_keeps_last(tmp_path):
-    """Rank 1 exits abruptly after epoch 1 (test hook): rank 0 fails with a message naming
-    the lost process and --resume, run.json says failed, last.pt keeps the finished epoch;
+    """With --lr auto (rank 0 sweeps, the rate is shared), rank 1 exits abruptly after epoch
+    1 (test hook): rank 0 fails with a message naming the lost process and --resume,
+    run.json says failed, last.pt keeps the finished epoch;
     resuming with another number of processes is refused with a clear message, and with the
     same number the run goes on from there to its end."""
     project = make_project(tmp_path / "p", n=24, size=16)
     cfg = tiny_config(arch="mobilenet_v3_small", image_size=16, epochs=2, freeze_epochs=0)
     project.save_settings(cfg.to_dict())
     project.close()
-    cmd = torchrun_cmd(2, "train", str(tmp_path / "p"))
+    cmd = torchrun_cmd(2, "train", str(tmp_path / "p"), "--lr", "auto")
     env = torchrun_env({"TOPDOWN_FAULT_EXIT": "1:0"})
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode != 0
@@ -107,6 +108,8 @@ def test_a_process_that_dies_stops_the_run_and_keeps_last(tmp_path):
     ckpt, rec = _last(tmp_path / "p")
     assert ckpt["epoch"] == 1 and ckpt["world_size"] == 2
     assert rec["status"] == "failed" and "lost contact" in rec["error"]
+    found = json.loads((tmp_path / "p" / "models" / "lr_find.json").read_text())
+    assert ckpt["lr_used"] == pytest.approx(found["suggestion"])  # rank 0's sweep, shared
     project = Project.open(tmp_path / "p")
     try:
         with pytest.raises(TrainingError, match="trained with 2 processes.*--nproc-per-node 2"):
