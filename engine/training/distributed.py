@@ -218,7 +218,9 @@ class _DDP(torch.nn.parallel.DistributedDataParallel):
 
 
 def wrap(run) -> None:
-    """A fresh DDP wrapper over the parameters trainable now (called at each phase's start)."""
+    """A fresh DDP wrapper over the parameters trainable now (called at each phase's start).
+    Every architecture of the registry uses all its trainable parameters in both phases
+    (checked: frozen parameters are not registered at all), so no unused-parameter search."""
     if not active():
         return
     model, dev = run.bundle.model, run.device
