@@ -14,7 +14,8 @@ Reported: img_s (all processes), img_s_per_proc, scaling_efficiency = img_s / (P
 process), and speedup = img_s / img_s of one process. On a CPU the processes share the cores
 (1 process: all cores as threads; P processes: cores / P threads each), so little or no gain
 is expected (--one-thread gives each process one core's worth instead, like one GPU each,
-on a 2-core machine); on a multi-GPU machine use --device cuda --nproc 1,2,4,8 (one process per GPU).
+on a 2-core machine); on a multi-GPU machine use --device cuda --nproc 1,2,4,8 (one process
+per GPU).
 """
 
 from __future__ import annotations
@@ -107,8 +108,8 @@ def main() -> int:
     ap.add_argument("--batch-per-proc", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--one-thread", action="store_true",
-                    help="CPU: leave one core free, so on 2 cores each process has 1 thread "
-                    "however many run (like one GPU each) instead of sharing all cores")  # fmt: skip
+                    help="CPU: leave one core free, so on 2 cores each process has 1 "
+                    "thread however many run (like one GPU each), not a share of all")  # fmt: skip
     ap.add_argument("--repeats", type=int, default=1, help="runs per count (median reported)")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 96 images, 32 px")
     args = ap.parse_args()
