@@ -11,11 +11,10 @@ first fills the image cache), then the median over --repeats runs made in altern
 Validation and start-up are left out.
 
 Reported: img_s (all processes), img_s_per_proc, scaling_efficiency = img_s / (P x img_s of one
-process), and speedup = img_s / img_s of one process. On a CPU the processes share the cores
-(1 process: all cores as threads; P processes: cores / P threads each), so little or no gain
-is expected (--one-thread gives each process one core's worth instead, like one GPU each,
-on a 2-core machine); on a multi-GPU machine use --device cuda --nproc 1,2,4,8 (one process
-per GPU).
+process), and speedup = img_s / img_s of one process. On a CPU each process gets one thread on
+a 2-core machine (a core left free, as a GPU each would be its own); with --share-cores one
+process takes all cores as threads and P processes a share each, so little or no gain is
+expected. On a multi-GPU machine use --device cuda --nproc 1,2,4,8 (one process per GPU).
 """
 
 from __future__ import annotations
@@ -107,9 +106,10 @@ def main() -> int:
     ap.add_argument("--image-size", type=int, default=64)
     ap.add_argument("--batch-per-proc", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--one-thread", action="store_true",
-                    help="CPU: leave one core free, so on 2 cores each process has 1 "
-                    "thread however many run (like one GPU each), not a share of all")  # fmt: skip
+    ap.add_argument("--share-cores", action="store_true",
+                    help="CPU: one process takes every core as threads, P processes a share "
+                    "each (default: one core left free, so on 2 cores 1 thread per process, "
+                    "like one GPU each)")  # fmt: skip
     ap.add_argument("--repeats", type=int, default=1, help="runs per count (median reported)")
     ap.add_argument("--quick", action="store_true", help="a smoke run: 96 images, 32 px")
     args = ap.parse_args()
@@ -124,8 +124,8 @@ def main() -> int:
             for nproc in counts:
                 project = Path(tmp) / f"p{nproc}_{rep}"
                 subprocess.run(["cp", "-r", str(base), str(project)], check=True)
-                p = Project.open(project)  # all cores for one process, a share for each of P
-                cfg = TrainConfig(leave_one_core=args.one_thread, seed=0)
+                p = Project.open(project)
+                cfg = TrainConfig(leave_one_core=not args.share_cores, seed=0)
                 p.save_settings(cfg.to_dict())
                 p.close()
                 runs[nproc].append(run_once(project, nproc, args))
@@ -140,7 +140,7 @@ def main() -> int:
         r["scaling_efficiency"] = r["img_s"] / (r["nproc"] * one)
     out = {"device": args.device, "cpu_cores": os.cpu_count(), "arch": args.arch,
            "image_size": args.image_size, "batch_per_proc": args.batch_per_proc,
-           "n_images": args.n, "one_thread": args.one_thread, "runs": rows}  # fmt: skip
+           "n_images": args.n, "share_cores": args.share_cores, "runs": rows}  # fmt: skip
     if args.json:
         print(json.dumps(out, indent=2))
     else:
