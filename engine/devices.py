@@ -124,5 +124,6 @@ def set_cpu_threads(leave_one_core: bool) -> int:
 
     n = cpu_cores()
     n = max(1, n - 1) if leave_one_core else max(1, n)
+    n = max(1, n // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))  # torchrun: share the cores
     torch.set_num_threads(n)
     return n

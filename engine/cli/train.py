@@ -48,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="continue the latest run that did not finish (models/runs/), with its settings",
     )
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--events",
+        choices=("jsonl",),
+        help="print the run's events as JSON lines on stdout instead of the table (for a "
+        "program following the run)",
+    )
     p.set_defaults(func=run)
 
     p = subparsers.add_parser(
@@ -238,6 +244,29 @@ def run_lr_find(args) -> int:
 
 
 def run(args) -> int:
+    """`topdown train`; under torchrun each process runs this, rank 0 alone reports."""
+    from engine.training import distributed
+
+    launched = distributed.launched()
+    if not launched:
+        return _run(args)
+    from engine.control import RunControl
+
+    control = RunControl()
+    distributed.install_signal_handlers(control)
+    try:
+        distributed.setup(args.device or "auto")
+    except Exception as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    try:
+        return _run(args, control=control, main=distributed.is_main())
+    finally:
+        distributed.teardown()
+
+
+def _run(args, control=None, main: bool = True) -> int:
+    from engine.event_stream import JsonLines
     from engine.project.store import Project, ProjectError
 
     try:
@@ -245,22 +274,30 @@ def run(args) -> int:
     except ProjectError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 1
-    progress = TextProgress()
+    jsonl = JsonLines() if args.events == "jsonl" else None
+    progress = TextProgress(err=_Null() if jsonl or not main else None)
     try:
         cfg = _config(project, args)
         from engine.training.train import train
 
-        end = train(project, cfg, [progress], resume=args.resume)
+        end = train(project, cfg, [jsonl or progress], control=control, resume=args.resume)
     except KeyboardInterrupt:
         progress._clear()
         print("Interrupted. Continue later with --resume.", file=sys.stderr)
         return 130
     except Exception as e:  # every engine error carries a message meant for the user
         progress._clear()
-        print(f"Error: {e}", file=sys.stderr)
+        if jsonl and main:
+            jsonl.error(str(e))
+        print(f"Error: {e}" if main else f"Error (process {_rank()}): {e}", file=sys.stderr)
         return 1
     finally:
         project.close()
+    if not main:
+        return 0
+    if jsonl:
+        jsonl.result(end)
+        return 0
     if not end.history:
         print("No epoch was completed.", file=sys.stderr)
         return 1
@@ -274,6 +311,18 @@ def run(args) -> int:
     print(f"Model saved to {end.checkpoint}")
     print(_in_use_line(project, end))
     return 0
+
+
+class _Null:
+    def write(self, _text) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def _rank() -> int:
+    from engine.training.distributed import rank
+
+    return rank()
 
 
 def _in_use_line(project, end) -> str:

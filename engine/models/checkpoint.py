@@ -142,6 +142,12 @@ def _param_name(model: Any, module: Any) -> str:
     raise KeyError("head module not found in model")
 
 
+def _world_size() -> int:
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
 def make_checkpoint(
     *,
     bundle: Any,
@@ -178,6 +184,8 @@ def make_checkpoint(
         "multilabel_threshold": float(config.multilabel_threshold),
         "target_mean": list(spec.target_mean),
         "target_std": list(spec.target_std),
+        "world_size": _world_size(),  # processes that trained it (torchrun), 1 without
+        "global_batch_size": int(config.batch_size),  # images per step, all processes
     }
     if optimizer is not None:
         ckpt["optimizer_state"] = optimizer.state_dict()

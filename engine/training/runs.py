@@ -58,6 +58,8 @@ class RunRecord:
     promoted: bool = False  # finished and became the model in use
     in_use_metric: float | None = None  # the model in use it was measured against, if any
     error: str = ""  # failed: the message
+    world_size: int = 1  # processes that trained it (torchrun; engine.training.distributed)
+    global_batch_size: int = 0  # images per step over all processes (0: before this was kept)
 
     @property
     def best_file(self) -> Path:
@@ -102,9 +104,17 @@ def new_run(project, config: TrainConfig) -> RunRecord:
         rec = RunRecord(run_id, runs_dir(project) / run_id, started=now())
         rec.config = config.to_dict()
         rec.epochs = int(config.freeze_epochs + config.epochs)
+        rec.world_size = _world_size()
+        rec.global_batch_size = int(config.batch_size)
         rec.save()
         return rec
     raise TrainingError(f"Cannot make a new run folder in {runs_dir(project)}.")
+
+
+def _world_size() -> int:
+    from engine.training.distributed import world_size
+
+    return world_size()
 
 
 def read_run(folder: Path) -> RunRecord | None:

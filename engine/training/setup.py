@@ -21,7 +21,7 @@ from engine.devices import pick_device, set_cpu_threads
 from engine.errors import TrainingError, WeightsError
 from engine.models.checkpoint import load_model_state
 from engine.models.registry import ModelBundle, build_model
-from engine.training import balance
+from engine.training import balance, distributed
 from engine.training.augment import BatchPrep
 from engine.training.data import DataSpec, ImageDataset, make_loader, prepare_data
 from engine.training.learner import Learner, emit
@@ -42,14 +42,35 @@ class Run:
 
 def build_run(project, config: TrainConfig, callbacks=(), control: RunControl | None = None) -> Run:
     """Check the data, pick the device, seed, build the model and loaders; TrainingError names
-    what is wrong with the project, WeightsError what is wrong with the weights."""
-    spec = prepare_data(project, config)
-    device = _device(config)
-    random.seed(config.seed)
-    np.random.seed(config.seed % 2**32)
-    torch.manual_seed(config.seed)
+    what is wrong with the project, WeightsError what is wrong with the weights.
+    Under torchrun (engine.training.distributed) each process loads its share of the images,
+    batch_size / N at a time; rank 0 prepares the data and the weights first."""
+    batch = distributed.rank_batch(config.batch_size)
+    with distributed.rank_zero_first():  # splits assigned, weights downloaded once
+        spec = prepare_data(project, config)
+        device = distributed.device(_device(config))
+        random.seed(config.seed)
+        np.random.seed(config.seed % 2**32)
+        torch.manual_seed(config.seed)
+        bundle = _model(config, spec, callbacks)
+    _to_device(bundle, device, config)
+    pin = device.type == "cuda"
+    train_ds = ImageDataset(spec, "train", config.image_size, config, train=True)
+    valid_ds = ImageDataset(spec, "valid", config.image_size, config, train=False)
+    sampler = balance.train_sampler(spec, config)  # None unless config.balance == "sampler"
+    sampler = distributed.train_sampler(train_ds, sampler, config.seed)
+    train_dl = make_loader(train_ds, batch, True, config, pin, sampler=sampler)
+    valid_sampler = distributed.valid_sampler(valid_ds)
+    valid_dl = make_loader(valid_ds, batch, False, config, pin, sampler=valid_sampler)
+    learner = make_learner(
+        bundle, spec, config, device=device, callbacks=callbacks, control=control, project=project
+    )
+    return Run(spec, bundle, learner, train_dl, valid_dl, device)
+
+
+def _model(config: TrainConfig, spec: DataSpec, callbacks) -> ModelBundle:
     try:
-        bundle = build_model(
+        return build_model(
             config.arch,
             spec.task,
             spec.n_outputs,
@@ -60,17 +81,6 @@ def build_run(project, config: TrainConfig, callbacks=(), control: RunControl | 
         raise
     except ValueError as e:  # an architecture that does not fit the task, ...
         raise TrainingError(str(e)) from e
-    _to_device(bundle, device, config)
-    pin = device.type == "cuda"
-    train_ds = ImageDataset(spec, "train", config.image_size, config, train=True)
-    valid_ds = ImageDataset(spec, "valid", config.image_size, config, train=False)
-    sampler = balance.train_sampler(spec, config)  # None unless config.balance == "sampler"
-    train_dl = make_loader(train_ds, config.batch_size, True, config, pin, sampler=sampler)
-    valid_dl = make_loader(valid_ds, config.batch_size, False, config, pin)
-    learner = make_learner(
-        bundle, spec, config, device=device, callbacks=callbacks, control=control, project=project
-    )
-    return Run(spec, bundle, learner, train_dl, valid_dl, device)
 
 
 def _device(config: TrainConfig) -> torch.device:

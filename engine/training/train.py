@@ -26,7 +26,8 @@ from engine.errors import TrainingError
 from engine.events import FitEnd, FitStart, LRFinderResult
 from engine.models.checkpoint import load_checkpoint
 from engine.project.locks import project_lock
-from engine.training import recipe, runs
+from engine.training import distributed, recipe, runs
+from engine.training import distributed_callbacks as dist_callbacks
 from engine.training.callbacks import run_callbacks
 from engine.training.fit import FitState, fit_epochs, restore_optimizer, resume_state
 from engine.training.learner import emit
@@ -135,6 +136,7 @@ def fit_one_cycle(run: Run, state: FitState, callbacks, *, epochs: range, lr: fl
     if not todo or state.should_stop:
         return
     run.bundle.freeze_body() if frozen else run.bundle.unfreeze()
+    distributed.wrap(run)  # under torchrun: DDP over the parameters this phase trains
     state.phase = "frozen" if frozen else "unfrozen"
     wd, steps = run.learner.config.weight_decay, len(epochs) * state.steps_per_epoch
     state.optimizer, state.scheduler = _optimizer(run.bundle, lr, frozen, wd, steps)
@@ -188,25 +190,29 @@ def train(
         raise TrainingError(
             f"Cannot train: {project.path} is read-only; copy it to a writable folder."
         )
-    with project_lock(project.path, "training", error=TrainingError):
+    lock = project_lock(project.path, "training", error=TrainingError)
+    with distributed.main_lock(lock):  # under torchrun, rank 0 holds it for all
         return _locked_train(project, config, callbacks, control, resume)
 
 
 def _locked_train(project, config: TrainConfig, callbacks, control, resume: bool) -> FitEnd:
     control = control or RunControl()
-    callbacks = list(callbacks)
+    callbacks = dist_callbacks.user_callbacks(list(callbacks))  # rank 0's only, under torchrun
     record, resume_ck = None, None
     if resume:
         record = runs.resumable_run(project)
         resume_ck = _read_last(record)
+        distributed.check_resume(resume_ck, str(record.last_file))
         keep = {
             k: getattr(config, k) for k in ("device", "num_workers", "leave_one_core", "cache_mb")
         }
         config = TrainConfig.from_dict({**resume_ck["config"], **keep})
     else:
         config = TrainConfig.from_dict(config.to_dict())
-    project.save_settings(config.to_dict())
+    if distributed.is_main():
+        project.save_settings(config.to_dict())
     run = build_run(project, config, callbacks, control)
+    distributed.attach(run, control)
     frozen, total = recipe.split_epochs(config.epochs, config.freeze_epochs, run.bundle.pretrained)
     state = FitState(
         task=run.spec.task,
@@ -219,7 +225,8 @@ def _locked_train(project, config: TrainConfig, callbacks, control, resume: bool
         return _train(project, config, run, state, record, resume_ck)
     except Cancelled:  # before the first epoch (LR finder): nothing trained, nothing to save
         return _fit_end(state, run.learner.callbacks, cancelled=True, record=None)
-    except Exception as e:
+    except Exception as err:
+        e = distributed.explain(err)  # a lost peer process, in words
         if isinstance(e, torch.OutOfMemoryError):
             e = TrainingError(
                 f"Out of GPU memory at batch size {config.batch_size} and image size "
@@ -229,16 +236,22 @@ def _locked_train(project, config: TrainConfig, callbacks, control, resume: bool
             emit(run.learner.callbacks, "on_exception", e)
             raise e from None
         emit(run.learner.callbacks, "on_exception", e)
-        raise
+        if e is err:
+            raise
+        raise e from err
 
 
 def _train(project, config: TrainConfig, run: Run, state: FitState, record, resume_ck) -> FitEnd:
     if resume_ck is not None:
         resume_state(run, state, resume_ck, where=str(record.last_file))
-    if state.lr is None:  # "auto": the finder's (cached) suggestion
-        state.lr = _cached_find(project, config, run, LR_FIND_ITERS, True).suggestion
-    record = record or runs.new_run(project, config)
-    internal = run_callbacks(project, run, state, config, record)
+    if state.lr is None:  # "auto": the finder's (cached) suggestion; under torchrun, rank 0's
+        state.lr = distributed.broadcast_float(
+            lambda: _cached_find(project, config, run, LR_FIND_ITERS, True).suggestion
+        )
+    if record is None and distributed.is_main():
+        record = runs.new_run(project, config)
+    internal = run_callbacks(project, run, state, config, record) if record else []
+    internal = dist_callbacks.run_callbacks(internal, state, run, config)
     run.learner.callbacks = [*internal, *run.learner.callbacks]
     return fine_tune(run, state, run.learner.callbacks, record=record)
 

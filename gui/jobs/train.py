@@ -88,6 +88,7 @@ class TrainPageInfo:
     device: object  # engine.devices.DeviceInfo
     history: tuple[EpochEnd, ...]  # the last run's epochs, as stored in the project
     history_error: str = ""  # why the stored history could not be read ("" when it could)
+    gpus: int = 0  # CUDA GPUs visible (more than one: the page offers to use them all)
 
 
 def train_page_info(project) -> TrainPageInfo:
@@ -95,6 +96,7 @@ def train_page_info(project) -> TrainPageInfo:
     from engine.devices import describe_device
     from engine.models.registry import architectures_for
     from engine.training.runs import load_history
+    from gui.jobs.train_child import visible_gpus
 
     keys = [f.name for f in fields(EpochEnd)]
     try:
@@ -111,4 +113,5 @@ def train_page_info(project) -> TrainPageInfo:
         describe_device("auto"),
         history,
         error,
+        visible_gpus(),
     )

@@ -18,6 +18,7 @@ from engine.events import FitEnd, LRFinderResult
 from gui.common.online import OnlineProbe
 from gui.jobs.names import TRAINING_JOBS, JobName
 from gui.jobs.train import TrainPageInfo, lr_find_job, train_job, train_page_info
+from gui.jobs.train_child import train_child_job
 from gui.state import AppState
 from gui.train.run_view import RunView
 from gui.train.settings import SettingsPanel
@@ -34,6 +35,7 @@ class TrainPage(QWidget):
         self.bridge = bridge
         self.state = state if state is not None else AppState(self)
         self._info_wanted = False  # the open project's info is still to be looked up
+        self._child = False  # the running training is a torchrun child (no pause)
         self._online = OnlineProbe(self)
         self._online.finished.connect(self._on_online)
 
@@ -98,6 +100,7 @@ class TrainPage(QWidget):
         if self.project is None or str(self.project.path) != info.project_path:
             return  # an answer for a project that is no longer shown
         self.settings.set_engine_info(info.archs, info.device)
+        self.settings.set_gpu_count(info.gpus)
         if self.running:
             return
         if info.history:
@@ -136,6 +139,14 @@ class TrainPage(QWidget):
         cfg = self._prepared_config()
         if cfg is None:
             return False
+        gpus = self.settings.gpus_to_use()
+        if gpus > 1:  # the same run under torchrun, one process per GPU (gui.jobs.train_child)
+            self.run.begin(f"Starting {gpus} training processes, one per GPU…", "Starting…")
+            self._child = self.bridge.submit(
+                JobName.TRAIN, train_child_job, self.project, cfg, gpus
+            )
+            self._update_buttons()
+            return self._child
         self.run.begin("Preparing the images and the network…", "Starting…")
         return self.bridge.submit(JobName.TRAIN, train_job, self.project, cfg)
 
@@ -187,9 +198,10 @@ class TrainPage(QWidget):
     @Slot(bool)
     def _update_buttons(self, *_args) -> None:
         mine = self.running
+        self._child = self._child and mine
         self.settings.set_can_start(self.project is not None and not self.bridge.busy)
         self.run.set_controls(
-            can_pause=self.bridge.job_name == JobName.TRAIN,
+            can_pause=self.bridge.job_name == JobName.TRAIN and not self._child,
             paused=mine and self.bridge.paused,
             can_stop=mine,
         )

@@ -128,6 +128,13 @@ class SettingsPanel(QScrollArea):
                                 "images so that each class is seen equally often.")  # fmt: skip
         self.device = QLabel("…")
         self.device.setWordWrap(True)
+        self.all_gpus = QCheckBox("Use all GPUs")  # shown when more than one is visible
+        self.all_gpus.setToolTip(
+            "Train one model on every GPU of this computer at once (torchrun, one process per "
+            "GPU). The batch size is split between the GPUs. Pause is not available then."
+        )
+        self.all_gpus.setVisible(False)
+        self._gpus = 0
 
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -143,6 +150,7 @@ class SettingsPanel(QScrollArea):
         form.addRow("Augment", _row(aug, "augmentation"))
         form.addRow("Class balance", self.balance)
         form.addRow("Device", _row(self.device, "device"))
+        form.addRow(self.all_gpus)
         col.addLayout(form)
         self.error = QLabel()
         self.error.setStyleSheet("color:#b00020;")
@@ -239,6 +247,19 @@ class SettingsPanel(QScrollArea):
             where = device.name if device.kind != "cpu" else "CPU"
             hint = f"<br><span style='color:#555'>{device.hint}</span>" if device.hint else ""
             self.device.setText(f"<b>{where}</b>{hint}")
+
+    def set_gpu_count(self, n: int) -> None:
+        """Offer 'Use all N GPUs' when more than one CUDA GPU is visible."""
+        self._gpus = int(n)
+        self.all_gpus.setText(f"Use all {self._gpus} GPUs")
+        self.all_gpus.setVisible(self._gpus > 1)
+        if self._gpus <= 1:
+            self.all_gpus.setChecked(False)
+
+    def gpus_to_use(self) -> int:
+        """How many GPUs a run should use as processes of its own: N when 'Use all N GPUs'
+        is on, else 0 (the run stays in the app's process)."""
+        return self._gpus if self._gpus > 1 and self.all_gpus.isChecked() else 0
 
     def _arch_changed(self, *_args) -> None:
         self.arch_desc.setText(self.arch.currentData(Qt.ItemDataRole.ToolTipRole) or "")
