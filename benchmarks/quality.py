@@ -2,8 +2,10 @@
 
     python benchmarks/quality.py --json [--seeds 3] [--only NAME,...] [--quick]
 
-For each data set (see benchmarks/bench_data.py; lfw_faces and photo_shapes need
-scikit-image) and seed, in alternating order:
+First both sides run once untimed on a tiny set (imports, first kernels, caches), so that no
+side pays the process's one-time costs. Then for each data set (see benchmarks/bench_data.py;
+lfw_faces and photo_shapes need scikit-image) and seed, engine and reference back to back in
+the same process, the order alternating from seed to seed:
 - engine: a new Project, the images imported through the engine's import API, then
   `engine.training.train.train(project, TrainConfig(...))` with the defaults except the network,
   image size, epochs and seed chosen per data set below, weights "none" (no download here),
@@ -16,8 +18,10 @@ scikit-image) and seed, in alternating order:
   random-resized crop and flip) on the same network, image size, epochs, batch size and splits;
   its last model predicts the test split.
 Both are scored the same way on the test split, which neither saw: accuracy (classification) or
-mean IoU (segmentation). Prints one JSON object {"datasets": [...]}, medians over the seeds.
-`--quick`: one tiny generated set, one seed, one epoch (a smoke test of the script).
+mean IoU (segmentation). Prints one JSON object {"datasets": [...]}, medians over the seeds;
+`time_ratio` is the median over seeds of engine_s / reference_s (each pair ran back to back,
+so a busy machine slows both alike). `--quick`: one tiny generated set, one seed, one epoch (a
+smoke test of the script).
 """
 
 from __future__ import annotations
@@ -106,6 +110,8 @@ def measure(name: str, spec, seeds: list[int], work: Path, log) -> dict:
             log(f"{name} seed {seed} {who}: {metric:.3f} in {seconds:.1f} s")
     med = {k: (statistics.median(m for m, _ in v), statistics.median(s for _, s in v))
            for k, v in runs.items()}  # fmt: skip
+    pairs = zip(runs["engine"], runs["reference"], strict=True)
+    ratio = statistics.median(e[1] / r[1] for e, r in pairs)
     return {
         "name": name,
         "task": ds.task,
@@ -114,14 +120,26 @@ def measure(name: str, spec, seeds: list[int], work: Path, log) -> dict:
         "reference": round(med["reference"][0], 4),
         "engine_s": round(med["engine"][1], 1),
         "reference_s": round(med["reference"][1], 1),
+        "time_ratio": round(ratio, 2),
         "arch": arch,
         "image_size": size,
         "epochs": epochs,
         "seeds": seeds,
         "engine_runs": [round(m, 4) for m, _ in runs["engine"]],
         "reference_runs": [round(m, 4) for m, _ in runs["reference"]],
+        "engine_runs_s": [round(s, 1) for _, s in runs["engine"]],
+        "reference_runs_s": [round(s, 1) for _, s in runs["reference"]],
         "source": ds.source,
     }
+
+
+def warm_up(work: Path) -> None:
+    """Both sides once, untimed, on a tiny set: the process's one-time costs (imports, first
+    kernels, caches) then fall on neither side's figures."""
+    kwargs, arch, size, epochs = QUICK["colour_shapes"]
+    ds = bd.colour_shapes(work / "data", **kwargs)
+    run_engine(ds, work / "engine", arch, size, epochs, 0)
+    run_reference(ds, work / "reference", arch, size, epochs, 0)
 
 
 def main(argv=None) -> int:
@@ -145,6 +163,8 @@ def main(argv=None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="topdown-quality-") as tmp:
+        if not args.quick:
+            warm_up(Path(tmp) / "warm_up")
         rows = [measure(name, spec, seeds, Path(tmp), log) for name, spec in sets.items()]
     print(json.dumps({"datasets": rows}))
     return 0
