@@ -2,8 +2,10 @@
 
     python benchmarks/quality.py --json [--seeds 3] [--only NAME,...] [--quick]
 
-For each data set (see benchmarks/bench_data.py; lfw_faces and photo_shapes need
-scikit-image) and seed, in alternating order:
+First both sides run once untimed on a tiny set (imports, first kernels, caches), so that no
+side pays the process's one-time costs. Then for each data set (see benchmarks/bench_data.py;
+lfw_faces and photo_shapes need scikit-image) and seed, engine and reference back to back in
+the same process, the order alternating from seed to seed:
 - engine: a new Project, the images imported through the engine's import API, then
   `engine.training.train.train(project, TrainConfig(...))` with the defaults except the network,
   image size, epochs and seed chosen per data set below, weights "none" (no download here),
@@ -16,8 +18,11 @@ scikit-image) and seed, in alternating order:
   random-resized crop and flip) on the same network, image size, epochs, batch size and splits;
   its last model predicts the test split.
 Both are scored the same way on the test split, which neither saw: accuracy (classification) or
-mean IoU (segmentation). Prints one JSON object {"datasets": [...]}, medians over the seeds.
-`--quick`: one tiny generated set, one seed, one epoch (a smoke test of the script).
+mean IoU (segmentation). Prints one JSON object {"datasets": [...]}, medians over the seeds;
+`time_ratio` is the median over seeds of engine_s / reference_s (each pair ran back to back,
+so a busy machine slows both alike); `cpu_ratio` the same for the process's CPU seconds (less
+sensitive to other jobs on the machine, but blind to waits on the disk). `--quick`: one tiny
+generated set, one seed, one epoch (a smoke test of the script).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ QUICK = {"colour_shapes": ({"n": 24, "size": 32}, "resnet18", 32, 1)}
 
 
 def run_engine(ds, folder: Path, arch: str, size: int, epochs: int, seed: int):
-    """(test metric, seconds) of the engine's default recipe on a fresh project."""
+    """(test metric, seconds, CPU seconds) of the engine's default recipe on a fresh project."""
     from engine.config import TrainConfig
     from engine.training.train import train
 
@@ -56,19 +61,19 @@ def run_engine(ds, folder: Path, arch: str, size: int, epochs: int, seed: int):
     try:
         cfg = TrainConfig(arch=arch, weights="none", image_size=size, epochs=epochs, device="cpu",
                           seed=seed, leave_one_core=True)  # fmt: skip
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         end = train(project, cfg)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         items = bd.project_items(project, "test")
         seg = ds.task == "segmentation"
         preds = ref.predict_engine(Path(end.checkpoint), items, seg, project.class_names())
-        return ref.score(preds, items, seg, len(ds.classes)), seconds
+        return ref.score(preds, items, seg, len(ds.classes)), seconds, cpu
     finally:
         project.close()
 
 
 def run_reference(ds, folder: Path, arch: str, size: int, epochs: int, seed: int):
-    """(test metric, seconds) of the reference loop on the same project splits."""
+    """(test metric, seconds, CPU seconds) of the reference loop on the same project splits."""
     project = bd.make_project(ds, folder)
     try:
         train_items = bd.project_items(project, "train")
@@ -77,6 +82,7 @@ def run_reference(ds, folder: Path, arch: str, size: int, epochs: int, seed: int
     finally:
         project.close()
     seg = ds.task == "segmentation"
+    c0 = time.process_time()
     model, seconds = ref.train_reference(
         arch=arch,
         task=ds.task,
@@ -87,8 +93,9 @@ def run_reference(ds, folder: Path, arch: str, size: int, epochs: int, seed: int
         epochs=epochs,
         seed=seed,
     )
+    cpu = time.process_time() - c0
     preds = ref.predict_reference(model, test_items, size, seg)
-    return ref.score(preds, test_items, seg, len(ds.classes)), seconds
+    return ref.score(preds, test_items, seg, len(ds.classes)), seconds, cpu
 
 
 def measure(name: str, spec, seeds: list[int], work: Path, log) -> dict:
@@ -100,12 +107,14 @@ def measure(name: str, spec, seeds: list[int], work: Path, log) -> dict:
         for who in order:
             fn = run_engine if who == "engine" else run_reference
             folder = work / name / f"{who}_{seed}"
-            metric, seconds = fn(ds, folder, arch, size, epochs, seed)
+            metric, seconds, cpu = fn(ds, folder, arch, size, epochs, seed)
             shutil.rmtree(folder, ignore_errors=True)
-            runs[who].append((metric, seconds))
-            log(f"{name} seed {seed} {who}: {metric:.3f} in {seconds:.1f} s")
-    med = {k: (statistics.median(m for m, _ in v), statistics.median(s for _, s in v))
-           for k, v in runs.items()}  # fmt: skip
+            runs[who].append((metric, seconds, cpu))
+            log(f"{name} seed {seed} {who}: {metric:.3f} in {seconds:.1f} s ({cpu:.1f} s CPU)")
+    med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
+    pairs = list(zip(runs["engine"], runs["reference"], strict=True))
+    ratio = statistics.median(e[1] / r[1] for e, r in pairs)
+    cpu_ratio = statistics.median(e[2] / r[2] for e, r in pairs)
     return {
         "name": name,
         "task": ds.task,
@@ -114,14 +123,27 @@ def measure(name: str, spec, seeds: list[int], work: Path, log) -> dict:
         "reference": round(med["reference"][0], 4),
         "engine_s": round(med["engine"][1], 1),
         "reference_s": round(med["reference"][1], 1),
+        "time_ratio": round(ratio, 2),
+        "cpu_ratio": round(cpu_ratio, 2),
         "arch": arch,
         "image_size": size,
         "epochs": epochs,
         "seeds": seeds,
-        "engine_runs": [round(m, 4) for m, _ in runs["engine"]],
-        "reference_runs": [round(m, 4) for m, _ in runs["reference"]],
+        "engine_runs": [round(r[0], 4) for r in runs["engine"]],
+        "reference_runs": [round(r[0], 4) for r in runs["reference"]],
+        "engine_runs_s": [round(r[1], 1) for r in runs["engine"]],
+        "reference_runs_s": [round(r[1], 1) for r in runs["reference"]],
         "source": ds.source,
     }
+
+
+def warm_up(work: Path) -> None:
+    """Both sides once, untimed, on a tiny set: the process's one-time costs (imports, first
+    kernels, caches) then fall on neither side's figures."""
+    kwargs, arch, size, epochs = QUICK["colour_shapes"]
+    ds = bd.colour_shapes(work / "data", **kwargs)
+    run_engine(ds, work / "engine", arch, size, epochs, 0)
+    run_reference(ds, work / "reference", arch, size, epochs, 0)
 
 
 def main(argv=None) -> int:
@@ -145,6 +167,8 @@ def main(argv=None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     with tempfile.TemporaryDirectory(prefix="topdown-quality-") as tmp:
+        if not args.quick:
+            warm_up(Path(tmp) / "warm_up")
         rows = [measure(name, spec, seeds, Path(tmp), log) for name, spec in sets.items()]
     print(json.dumps({"datasets": rows}))
     return 0

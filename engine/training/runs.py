@@ -7,6 +7,8 @@
         history.json         one entry per epoch
         run.json             status (running | stopped | failed | finished), start and end
                              time, settings, best and final metrics, whether it became in use
+                             (all four written together at most once a minute while the run
+                             goes, and when it ends: engine.training.callbacks.Checkpoints)
 
 A run's model becomes the model in use only when the run finishes and does better on the
 validation images than the model in use, both measured now, on the same images

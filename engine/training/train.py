@@ -127,6 +127,9 @@ def fine_tune(run: Run, state: FitState, callbacks, *, record: runs.RunRecord) -
         )
     except Cancelled:
         return _fit_end(state, callbacks, cancelled=True, record=record)
+    except KeyboardInterrupt:  # Ctrl-C in a terminal: saved and recorded as a stop, then raised
+        _fit_end(state, callbacks, cancelled=True, record=record)
+        raise
     return _fit_end(state, callbacks, cancelled=False, record=record)
 
 

@@ -25,7 +25,7 @@ def test_quality_quick_prints_one_json_object_in_range():
     assert keys <= set(row)
     assert row["task"] == "classification" and row["metric"] == "accuracy"
     assert 0 <= row["engine"] <= 1 and 0 <= row["reference"] <= 1
-    assert row["engine_s"] > 0 and row["reference_s"] > 0
+    assert row["engine_s"] > 0 and row["reference_s"] > 0 and row["time_ratio"] > 0
 
 
 def test_gpu_check_skips_cleanly_without_cuda():

@@ -226,3 +226,106 @@ def test_early_stopping_ends_the_run_when_the_metric_stops_improving(tmp_path, m
     end = train(project, _cfg(freeze_epochs=0, epochs=5, early_stopping_patience=2))
     assert not end.cancelled and end.epochs_done == 3 and len(end.history) == 3
     assert end.best_epoch == 0 and (project.path / "models" / "evaluation.json").is_file()
+
+
+# ------------------------------------------------------------ when a run's files are written
+def _saves(monkeypatch, every_s: float) -> list:
+    """Set how often a run writes its files; returns the (file, epoch) of each checkpoint write."""
+    import engine.training.callbacks as cb
+
+    monkeypatch.setattr(cb, "SAVE_EVERY_S", every_s)
+    written, real = [], cb.atomic_save
+    monkeypatch.setattr(
+        cb,
+        "atomic_save",
+        lambda obj, path: written.append((path.name, obj["epoch"])) or real(obj, path),
+    )
+    return written
+
+
+def test_quick_epochs_write_the_checkpoints_once_at_the_end(tmp_path, monkeypatch):
+    import engine.training.fit as fit
+
+    written = _saves(monkeypatch, 1e9)
+    firsts = []  # only the first epoch is a new best
+    monkeypatch.setattr(fit, "is_better", lambda task, v, best: not firsts and not firsts.append(v))
+    project = make_project(tmp_path / "p", "classification", n=16)
+    end = train(project, _cfg(freeze_epochs=0, epochs=3))
+    assert not end.cancelled and end.best_epoch == 0
+    assert sorted(written) == [("best.pt", 1), ("last.pt", 3)]
+    run_dir = project.path / "models" / "runs" / end.run_id
+    best = torch.load(run_dir / "best.pt", weights_only=True)
+    last = torch.load(run_dir / "last.pt", weights_only=True)
+    assert best["metrics"] == end.history[0]["metrics"]
+    # best.pt holds the first epoch's weights, copied then, not the weights the run ended with
+    assert any(not torch.equal(best["model_state"][k], v) for k, v in last["model_state"].items())
+    assert len(json.loads((run_dir / "history.json").read_text())) == 3
+    assert get_run(project, end.run_id).epochs_done == 3
+
+
+def test_a_killed_run_resumes_from_its_latest_write(tmp_path, monkeypatch):
+    _saves(monkeypatch, 0.0)  # written after every epoch
+
+    class Killed(BaseException):  # the process dies: nothing runs after it
+        pass
+
+    class KillDuringThirdEpoch:
+        def on_batch_end(self, ev):
+            if ev.epoch == 2:
+                raise Killed
+
+    project = make_project(tmp_path / "p", "classification", n=16)
+    cfg = _cfg(freeze_epochs=0, epochs=4)
+    with pytest.raises(Killed):
+        train(project, cfg, [KillDuringThirdEpoch()])
+    (run,) = list_runs(project)
+    assert run.status == "running" and run.epochs_done == 2
+    assert torch.load(run.last_file, weights_only=True)["epoch"] == 2
+    end = train(project, cfg, [], RunControl(), resume=True)
+    assert not end.cancelled and end.run_id == run.run_id
+    assert [h["epoch"] for h in end.history] == [0, 1, 2, 3]
+
+
+def test_ctrl_c_saves_the_run_as_stopped_for_resume(tmp_path, monkeypatch):
+    written = _saves(monkeypatch, 1e9)
+
+    class CtrlCInSecondEpoch:
+        def on_batch_end(self, ev):
+            if ev.epoch == 1:
+                raise KeyboardInterrupt
+
+    project = make_project(tmp_path / "p", "classification", n=16)
+    cfg = _cfg(freeze_epochs=0, epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(project, cfg, [CtrlCInSecondEpoch()])
+    (run,) = list_runs(project)
+    assert run.status == "stopped" and ("last.pt", 1) in written
+    assert not (project.path / "models" / "best.pt").exists()  # the model in use stays
+    end = train(project, cfg, [], RunControl(), resume=True)
+    assert end.run_id == run.run_id and [h["epoch"] for h in end.history] == [0, 1, 2]
+
+
+def test_a_run_that_diverges_keeps_its_best_epoch_but_no_broken_state(tmp_path, monkeypatch):
+    from engine.training import balance
+
+    _saves(monkeypatch, 1e9)
+    broken = []
+    real = balance.make_loss
+
+    def make_loss(spec, cfg):
+        loss = real(spec, cfg)
+        return lambda out, y: loss(out, y) * (np.nan if broken else 1.0)
+
+    class BreakAfterFirstEpoch:
+        def on_epoch_end(self, ev):
+            broken.append(True)
+
+    monkeypatch.setattr(balance, "make_loss", make_loss)
+    project = make_project(tmp_path / "p", "classification", n=16)
+    with pytest.raises(TrainingError, match="lower learning rate"):
+        train(project, _cfg(freeze_epochs=0, epochs=3), [BreakAfterFirstEpoch()])
+    (run,) = list_runs(project)
+    assert run.status == "failed" and run.epochs_done == 1
+    assert torch.load(run.best_file, weights_only=True)["epoch"] == 1
+    assert not run.last_file.exists()  # its weights were not finite any more
+    assert not (project.path / "models" / "best.pt").exists()
