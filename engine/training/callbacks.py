@@ -54,7 +54,8 @@ class Checkpoints(Callback):
     schedule, for resume), history.json and run.json's figures. A new best epoch is copied in
     memory at once; the files are written at most every SAVE_EVERY_S and when the run ends
     (finished, early-stopped, stopped or failed): writing them after every epoch took a third
-    of a small run on a 2-core CPU. A killed process resumes from the latest write."""
+    of a small run on a 2-core CPU. A killed process resumes from the latest write; a finished
+    run cannot be resumed, so it keeps no last.pt."""
 
     def __init__(self, run: Run, state: FitState, config: TrainConfig, record: RunRecord):
         self.run, self.state, self.config, self.record = run, state, config, record
@@ -71,7 +72,12 @@ class Checkpoints(Callback):
             self.save()
 
     def on_fit_end(self, event: FitEnd) -> None:
-        self.save()  # stopped: with the interrupted epoch's progress, for resume
+        if event.cancelled:
+            self.save()  # with the interrupted epoch's progress, for resume
+        else:  # finished (early stops too): never resumed, so no last.pt (134 MB for resnet18)
+            self.save_best()
+            self.save_record()
+            self.record.last_file.unlink(missing_ok=True)  # a mid-run write, now stale
         self.ended = True
 
     def on_exception(self, error: BaseException) -> None:
@@ -99,6 +105,7 @@ class Checkpoints(Callback):
         s, rec = self.state, self.record
         rec.save_history(s.history)
         rec.epochs_done, rec.best_metric, rec.best_epoch = len(s.history), s.best, s.best_epoch
+        rec.lr_used = float(s.lr) if s.lr else None
         rec.save()
 
     def save_best(self) -> None:

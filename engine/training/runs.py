@@ -3,7 +3,8 @@
     best.pt                  the model in use: what Evaluate, Predict (and Export) read
     evaluation.json / .npz   its results on the validation images, naming the run it came from
     runs/<run-id>/           one folder per run, never written by another run:
-        best.pt, last.pt     the run's best model, and its latest state (to resume it)
+        best.pt, last.pt     the run's best model, and its latest state (to resume it; gone
+                             once the run finishes: only unfinished runs resume)
         history.json         one entry per epoch
         run.json             status (running | stopped | failed | finished), start and end
                              time, settings, best and final metrics, whether it became in use
@@ -62,6 +63,7 @@ class RunRecord:
     error: str = ""  # failed: the message
     world_size: int = 1  # processes that trained it (torchrun; engine.training.distributed)
     global_batch_size: int = 0  # images per step over all processes (0: before this was kept)
+    lr_used: float | None = None  # the peak learning rate it trained with ("auto": the finder's)
 
     @property
     def best_file(self) -> Path:

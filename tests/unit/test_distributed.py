@@ -24,10 +24,16 @@ from tests.support.projects import make_project, tiny_config
 NO_AUG = dict(flip=False, rotate=False, resized_crop=False, color_jitter=0.0)
 
 
-def _last(project_dir: Path) -> tuple[dict, dict]:
+def _last(project_dir: Path, name: str = "last.pt") -> tuple[dict, dict]:
+    """The newest run's checkpoint `name` (a finished run keeps best.pt only) and run.json."""
     run = sorted((project_dir / "models" / "runs").iterdir())[-1]
-    ckpt = torch.load(run / "last.pt", weights_only=True)
+    ckpt = torch.load(run / name, weights_only=True)
     return ckpt, json.loads((run / "run.json").read_text())
+
+
+def _history(project_dir: Path) -> list[dict]:
+    run = sorted((project_dir / "models" / "runs").iterdir())[-1]
+    return json.loads((run / "history.json").read_text())
 
 
 def test_two_processes_train_the_weights_one_process_trains(tmp_path):
@@ -45,20 +51,25 @@ def test_two_processes_train_the_weights_one_process_trains(tmp_path):
     shutil.copytree(tmp_path / "one", tmp_path / "two")
     for world, name in ((1, "one"), (2, "two")):
         mp.spawn(toy_worker, args=(world, free_port(), str(tmp_path / name)), nprocs=world)
-    (one, rec1), (two, rec2) = _last(tmp_path / "one"), _last(tmp_path / "two")
+    (one, rec1), (two, rec2) = (
+        _last(tmp_path / "one", "best.pt"),
+        _last(tmp_path / "two", "best.pt"),
+    )
+    hist1, hist2 = _history(tmp_path / "one"), _history(tmp_path / "two")
     assert (one["world_size"], two["world_size"]) == (1, 2)
     assert one["global_batch_size"] == two["global_batch_size"] == 8
     assert (rec1["world_size"], rec2["world_size"], rec2["global_batch_size"]) == (1, 2, 8)
-    assert rec2["status"] == "finished" and len(two["history"]) == 2
+    assert rec2["status"] == "finished" and len(hist2) == 2
+    assert one["epoch"] == two["epoch"]  # the same best epoch, its weights compared below
     for k, w in one["model_state"].items():
         torch.testing.assert_close(two["model_state"][k], w, atol=1e-5, rtol=1e-4)
     body = one["model_state"]["0.0.weight"]
     assert not torch.equal(body, torch.zeros_like(body))
-    for a, b in zip(one["history"], two["history"], strict=True):
+    for a, b in zip(hist1, hist2, strict=True):
         assert a["valid_loss"] == pytest.approx(b["valid_loss"], abs=1e-6)
         assert a["train_loss"] == pytest.approx(b["train_loss"], abs=1e-6)
         assert a["metrics"] == pytest.approx(b["metrics"], abs=1e-9)
-    assert one["history"][0]["frozen"] and not one["history"][1]["frozen"]
+    assert hist1[0]["frozen"] and not hist1[1]["frozen"]
 
 
 def test_torchrun_cli_trains_like_one_process_and_streams_events(tmp_path):
@@ -79,7 +90,7 @@ def test_torchrun_cli_trains_like_one_process_and_streams_events(tmp_path):
     names = [type(e).__name__ for e in events]
     assert names.count("FitStart") == 1 and names.count("EpochEnd") == 2
     assert isinstance(events[-1], Result) and events[-1].end.promoted
-    ckpt, rec = _last(tmp_path / "p")
+    ckpt, rec = _last(tmp_path / "p", "best.pt")
     assert ckpt["world_size"] == 2 and rec["world_size"] == 2
     single = Project.open(tmp_path / "single")
     try:
@@ -119,6 +130,6 @@ def test_a_process_that_dies_stops_the_run_and_keeps_last(tmp_path):
     cmd = torchrun_cmd(2, "train", str(tmp_path / "p"), "--resume")
     done = subprocess.run(cmd, env=torchrun_env(), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    resumed, rec2 = _last(tmp_path / "p")
+    _best, rec2 = _last(tmp_path / "p", "best.pt")
     assert rec2["run_id"] == rec["run_id"] and rec2["status"] == "finished"
-    assert resumed["epoch"] == 2 and [h["epoch"] for h in resumed["history"]] == [0, 1]
+    assert rec2["epochs_done"] == 2 and [h["epoch"] for h in _history(tmp_path / "p")] == [0, 1]
