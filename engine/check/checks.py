@@ -4,8 +4,9 @@ Looks for what makes a validation score lie or a model learn the wrong thing: du
 the train/validation split (leakage), duplicates with different labels, class imbalance, classes
 too small to validate, images much smaller than the training size, extreme aspect ratios, a mix
 of grey and colour images, unlabeled images, one-class masks, and (after training) likely label
-mistakes from models/evaluation.json. Only the duplicate search decodes images (small, cached:
-see engine.check.hashing); everything else reads the database.
+mistakes from models/evaluation.json (and, on request, among the training images:
+engine.check.training_labels runs the model). Only the duplicate search decodes images (small,
+cached: see engine.check.hashing); everything else reads the database.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ def run_check(
     image_size: int | None = None,
     control=None,
     on_progress: Callable[[int, int, str], None] | None = None,
+    training_labels: bool = False,
 ) -> CheckReport:
     """Check `project`; `control.check()` (pause / cancel) runs between steps and every few
-    hundred decodes, `on_progress(done, total, text)` reports the decode stage."""
+    hundred decodes, `on_progress(done, total, text)` reports the decode stage. With
+    `training_labels`, the model in use also checks the training images' labels
+    (engine.check.training_labels: one forward pass per image, torch)."""
     from engine.config import TrainConfig
 
     t0 = time.perf_counter()
@@ -73,6 +77,15 @@ def run_check(
     findings += _color_mix(recs, cache)
     findings += _unlabeled(recs, task)
     findings += _label_mistakes(project, recs)
+    if training_labels:
+        from engine.check.training_labels import training_label_mistakes
+
+        findings += training_label_mistakes(
+            project,
+            recs,
+            check=check,
+            progress=lambda d, t: report(d, t, "Checking training labels with the model"),
+        )
     order = {s: i for i, s in enumerate(("high", "medium", "info"))}
     findings.sort(key=lambda f: order[f.severity])
     stats["hashes"] = len(cache)

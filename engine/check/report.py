@@ -23,7 +23,7 @@ class Fix:
 
 @dataclass
 class Finding:
-    kind: str  # e.g. "leakage", "duplicates", "imbalance", "label_mistakes"
+    kind: str  # e.g. "leakage", "duplicates", "imbalance", "label_mistakes", "training_labels"
     severity: str  # "high" | "medium" | "info"
     title: str
     detail: str

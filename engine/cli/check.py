@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "project's training setting)")  # fmt: skip
     p.add_argument("--fix", action="append", default=[], metavar="KIND",
                    help="apply the offered fix of this finding (repeatable)")  # fmt: skip
+    p.add_argument("--training-labels", action="store_true", help="also run the trained "
+                   "model over the training images for likely label mistakes")  # fmt: skip
     p.add_argument("--label-next", type=int, metavar="N", help="instead of the check: list "
                    "the N unlabeled images the trained model is least sure of")  # fmt: skip
     p.set_defaults(func=run)
@@ -80,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
             if not args.json and total and sys.stderr.isatty():
                 print(f"\r{text}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
-        rep = run_check(project, image_size=args.image_size, on_progress=progress)
+        rep = run_check(
+            project,
+            image_size=args.image_size,
+            on_progress=progress,
+            training_labels=args.training_labels,
+        )
         by_kind = {f.kind: f for f in rep.findings}
         fixed = []
         for kind in args.fix:

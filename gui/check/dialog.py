@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -44,8 +45,14 @@ class CheckDialog(QDialog):
         self.cancel_button.clicked.connect(self.bridge.cancel)
         self.rerun_button = QPushButton("Check again")
         self.rerun_button.clicked.connect(self.start)
+        self.training_labels = QCheckBox("Check training labels with the model")
+        self.training_labels.setToolTip(
+            "Also run the trained model over the training images to find labels it confidently "
+            "disputes (one prediction per image: slower on large projects)."
+        )
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
+        top.addWidget(self.training_labels)
         top.addWidget(self.progress)
         top.addWidget(self.cancel_button)
         top.addWidget(self.rerun_button)
@@ -99,7 +106,9 @@ class CheckDialog(QDialog):
         if project is None:
             self.status.setText("Open a project first.")
             return False
-        if not self.bridge.submit(JobName.CHECK, check_job, project):
+        if not self.bridge.submit(
+            JobName.CHECK, check_job, project, self.training_labels.isChecked()
+        ):
             self.status.setText("Busy: wait for the running job to finish, then check again.")
             return False
         self.status.setText("Checking…")

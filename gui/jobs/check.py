@@ -5,14 +5,17 @@ from __future__ import annotations
 from engine.events import Progress
 
 
-def check_job(job, project):
-    """engine.check.checks.run_check with the bridge's pause / cancel and progress events."""
+def check_job(job, project, training_labels: bool = False):
+    """engine.check.checks.run_check with the bridge's pause / cancel and progress events
+    (`training_labels`: the model also checks the training images' labels)."""
     from engine.check.checks import run_check
 
     def progress(done: int, total: int, text: str) -> None:
         job.emit(Progress(done, total, f"{text}: {done} of {total}" if total else text))
 
-    return run_check(project, control=job.control, on_progress=progress)
+    return run_check(
+        project, control=job.control, on_progress=progress, training_labels=training_labels
+    )
 
 
 def thumbnails_lookup(project, ids: list[int], size: int = 128) -> list[tuple[int, str, str]]:

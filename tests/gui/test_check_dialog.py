@@ -55,6 +55,12 @@ def test_check_dialog_lists_leakage_and_fixes_it(qtbot, tmp_path):
     assert window.state.history.can_undo  # the move is undoable
     window.state.undo()
     assert project.images()[12].split == "valid"
+    # the training labels, on request: no model yet, so the check says to train first
+    dlg.training_labels.setChecked(True)
+    with qtbot.waitSignal(window.bridge.job("check").finished, timeout=60000):
+        dlg.rerun_button.click()
+    kinds = {f.kind: f for f in dlg.report.findings}
+    assert "training_labels" in kinds and "no model" in kinds["training_labels"].title
 
 
 def test_check_can_be_cancelled(qtbot, tmp_path, monkeypatch):

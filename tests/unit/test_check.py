@@ -203,3 +203,34 @@ def test_cli_check_json_and_fix(tmp_path, capsys):
     assert rc == 0 and "Fixed: Moved 1 image(s)" in text
     rc = main.main(["check", str(tmp_path / "nope")])
     assert rc == 1 and "not a Topdown project" in capsys.readouterr().err
+
+
+def _says_b(bundle):
+    """A model sure of class b whatever the image: its head ignores the input."""
+    import torch
+
+    head = [m for m in bundle.model.modules() if getattr(m, "bias", None) is not None][-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.copy_(torch.tensor([-5.0, 5.0]))
+
+
+def test_training_labels_checked_with_the_model_on_request(tmp_path, capsys):
+    """The training images labelled a are flagged (the model is sure of b), the ones labelled b
+    and the validation images are not; only on request, and without a model it says so."""
+    from tests.support.weights import save_tiny_model
+
+    p = _project(tmp_path)
+    assert _kind(run_check(p, image_size=32), "training_labels") is None  # not asked for
+    none = _kind(run_check(p, image_size=32, training_labels=True), "training_labels")
+    assert none is not None and none.severity == "info" and "no model" in none.title
+    save_tiny_model(p.path / "models" / "best.pt", "classification", class_names=("a", "b"),
+                    tweak=_says_b)  # fmt: skip
+    f = _kind(run_check(p, image_size=32, training_labels=True), "training_labels")
+    train_a = {r.id for r in p.images(p.query(split="train")) if r.labels == ("a",)}
+    assert f is not None and f.severity == "medium" and set(f.image_ids) == train_a
+    assert all("labelled a, model says b" in f.notes[i] for i in f.image_ids)
+    p.close()
+    assert main.main(["check", str(tmp_path / "p"), "--training-labels", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert any(x["kind"] == "training_labels" for x in out["findings"])
