@@ -13,26 +13,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from gui.screenshots_training import settle, wait_for
+
 SIZE = (1280, 800)
-
-
-def _wait(app, until, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"Timed out waiting for {what}")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def _settle(app, seconds: float = 0.6) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def _trained_demo(folder: Path):
@@ -58,9 +43,9 @@ def evaluate_heatmap(app, bridge, project, out: Path) -> Path:
     page.items.selectRow(0)  # the most wrong validation image
     panel = page.inspect.panel
     panel.toggle.setChecked(True)
-    _wait(app, lambda: panel.current_map() is not None, 120, "the heatmap")
+    wait_for(app, lambda: panel.current_map() is not None, 120, "the heatmap")
     panel.opacity.setValue(60)
-    _settle(app, 1.5)  # thumbnails arrive
+    settle(app, 1.5)  # thumbnails arrive
     path = out / "evaluate_heatmap.png"
     page.grab().save(str(path))
     page.set_project(None)
@@ -80,8 +65,8 @@ def label_next(app, bridge, project, out: Path) -> Path:
     page.show()
     state.set_project(project)
     page.label_next.trigger()
-    _wait(app, lambda: not bridge.busy and page.viewer.isVisible(), 120, "the ranking")
-    _settle(app, 1.5)
+    wait_for(app, lambda: not bridge.busy and page.viewer.isVisible(), 120, "the ranking")
+    settle(app, 1.5)
     path = out / "label_next.png"
     page.grab().save(str(path))
     state.set_project(None)

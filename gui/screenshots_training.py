@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 
-def _wait(app, until, timeout: float, what: str) -> None:
+def wait_for(app, until, timeout: float, what: str) -> None:
+    """Process events until `until()` holds; TimeoutError naming `what` after `timeout` s."""
     deadline = time.monotonic() + timeout
     while not until():
         if time.monotonic() > deadline:
@@ -26,7 +27,8 @@ def _wait(app, until, timeout: float, what: str) -> None:
         time.sleep(0.01)
 
 
-def _settle(app, seconds: float = 0.6) -> None:
+def settle(app, seconds: float = 0.6) -> None:
+    """Process events for `seconds` (layouts and repaints finish)."""
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         app.processEvents()
@@ -49,7 +51,7 @@ def _train(app, window, page_type, project_dir: Path, mid_run_shot: Path | None 
     window.projects.open_project(str(project_dir))
     page = next(p for p in window.pages if isinstance(p, page_type))
     window.tabs.setCurrentWidget(page)
-    _wait(app, lambda: page.settings.arch.count() > 1, 120, "the list of networks")
+    wait_for(app, lambda: page.settings.arch.count() > 1, 120, "the list of networks")
     epochs: list = []
 
     def count(events):
@@ -60,7 +62,7 @@ def _train(app, window, page_type, project_dir: Path, mid_run_shot: Path | None 
     if not window.bridge.busy:
         raise RuntimeError(f"Training did not start: {page.run.status.text()}")
     if mid_run_shot is not None:
-        _wait(
+        wait_for(
             app,
             lambda: (
                 len(epochs) >= 2
@@ -69,9 +71,9 @@ def _train(app, window, page_type, project_dir: Path, mid_run_shot: Path | None 
             600,
             "the third epoch",
         )
-        _settle(app, 0.8)
+        settle(app, 0.8)
         window.grab().save(str(mid_run_shot))
-    _wait(app, lambda: not window.bridge.busy, 900, "the end of training")
+    wait_for(app, lambda: not window.bridge.busy, 900, "the end of training")
     window.bridge.events.disconnect(count)
     return page
 
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     evaluate = next(p for p in window.pages if isinstance(p, EvaluatePage))
     window.tabs.setCurrentWidget(evaluate)
     evaluate.reload()
-    _settle(app, 1.5)  # thumbnails arrive
+    settle(app, 1.5)  # thumbnails arrive
     window.grab().save(str(out / "evaluation.png"))
 
     create_demo_project(seg_dir, "segmentation", n=60, size=64).close()
@@ -129,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     project = window.project
     valid = [r for r in project.images() if r.split == "valid"] or project.images()
     predict.predict_paths([str(project.abspath(valid[0].file))])
-    _wait(app, lambda: not window.bridge.busy and predict.list.count() > 0, 300, "prediction")
-    _settle(app, 0.8)
+    wait_for(app, lambda: not window.bridge.busy and predict.list.count() > 0, 300, "prediction")
+    settle(app, 0.8)
     window.grab().save(str(out / "segmentation.png"))
     window.close()
     for name in ("training.png", "evaluation.png", "segmentation.png"):
