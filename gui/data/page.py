@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.common.project_page import ProjectPage
 from gui.data.actions import DataActions
 from gui.data.browser import ImageBrowser
 from gui.data.class_panel import ClassPanel
@@ -31,7 +32,7 @@ from gui.data.viewer import ImageViewer
 from gui.state import AppState
 
 
-class DataPage(DataActions, QWidget):
+class DataPage(ProjectPage, DataActions, QWidget):
     """Browse, filter, label and split a project's images."""
 
     title = "Data"
@@ -41,7 +42,7 @@ class DataPage(DataActions, QWidget):
     def __init__(self, bridge=None, state: AppState | None = None, parent=None):
         super().__init__(parent)
         self.bridge = bridge
-        self.state = state if state is not None else AppState(self)
+        self._use_state(state)
         self.loader = ThumbLoader(self)
         self.model = ImageListModel(self)
 
@@ -110,21 +111,12 @@ class DataPage(DataActions, QWidget):
         self._requery_timer = QTimer(self, singleShot=True, interval=300)
         self._requery_timer.timeout.connect(self.requery)
         self.state.changed.connect(self._on_project_changed)
-        self.state.project_changed.connect(self._show_project)
-        self._show_project(self.state.project)
+        self._follow_project()
 
     # ------------------------------------------------------------------ project
-    @property
-    def project(self):
-        return self.state.project
-
     def shutdown(self) -> None:
         """Stop the thumbnail threads (the window calls this on close)."""
         self.loader.shutdown()
-
-    def set_project(self, project) -> None:
-        """Open `project` in this page's state (the window opens projects through its state)."""
-        self.state.set_project(project)
 
     @Slot(object)
     def _show_project(self, project) -> None:

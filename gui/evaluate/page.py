@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from engine.interpret.gradcam import CAM_TASKS
 from gui.common.help_texts import help_button, tip
 from gui.common.overlay import ScaledImage, blend
+from gui.common.project_page import ProjectPage
 from gui.evaluate import tables
 from gui.evaluate.heatmap_view import EvalHeatmapView
 from gui.evaluate.tables import ConfusionMatrix, fill_table, fmt, make_table
@@ -40,13 +41,13 @@ from gui.state import AppState
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-class EvaluatePage(QWidget):
+class EvaluatePage(ProjectPage, QWidget):
     title = "Evaluate"
 
     def __init__(self, bridge, state: AppState | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.state = state if state is not None else AppState(self)
+        self._use_state(state)
         self.evaluation = None
         self._cell: tuple[str, str] | None = None
         self._scatter = None
@@ -132,18 +133,9 @@ class EvaluatePage(QWidget):
         self.thumbs = ThumbLoader(self, size=64)
         self.thumbs.ready.connect(self._thumb_ready)
         self._show_task(None)
-        self.state.project_changed.connect(self._show_project)
-        self._show_project(self.state.project)
+        self._follow_project()
 
     # ------------------------------------------------------------------ project / loading
-    @property
-    def project(self):
-        return self.state.project
-
-    def set_project(self, project) -> None:
-        """Open `project` in this page's state (the window opens projects through its state)."""
-        self.state.set_project(project)
-
     @Slot(object)
     def _show_project(self, project) -> None:
         """Show `project`'s latest evaluation, with no filter left from the last project."""

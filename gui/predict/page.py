@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from engine.events import Progress
 from gui.common.heatmap import HeatmapPanel
 from gui.common.overlay import ClassLegend, ScaledImage, blend
+from gui.common.project_page import ProjectPage
 from gui.jobs.names import PREDICTION_JOBS, JobName
 from gui.jobs.predict import expand_paths, predict_files_job, predict_folder_job
 from gui.state import AppState
@@ -40,13 +41,13 @@ PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 READY = "Drop image files here, or choose them."
 
 
-class PredictPage(QWidget):
+class PredictPage(ProjectPage, QWidget):
     title = "Predict"
 
     def __init__(self, bridge, state: AppState | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.state = state if state is not None else AppState(self)
+        self._use_state(state)
         self.cache: dict = {}  # the loaded Predictor, shared with the worker jobs
         self.results: dict[str, tuple] = {}  # path -> (Prediction | None, error, truth mask)
         self._image: np.ndarray | None = None
@@ -138,18 +139,9 @@ class PredictPage(QWidget):
             signals.cancelled.connect(self._on_cancelled)
         bridge.job(JobName.PREDICT).finished.connect(self._on_predicted)
         bridge.job(JobName.PREDICT_FOLDER).finished.connect(self._on_folder_predicted)
-        self.state.project_changed.connect(self._show_project)
-        self._show_project(self.state.project)
+        self._follow_project()
 
     # ------------------------------------------------------------------ project / model
-    @property
-    def project(self):
-        return self.state.project
-
-    def set_project(self, project) -> None:
-        """Open `project` in this page's state (the window opens projects through its state)."""
-        self.state.set_project(project)
-
     @Slot(object)
     def _show_project(self, project) -> None:
         """Nothing predicted yet for `project`: no results, no model loaded, no progress."""

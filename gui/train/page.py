@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QWidget
 from engine.config import TrainConfig
 from engine.events import FitEnd, LRFinderResult
 from gui.common.online import OnlineProbe
+from gui.common.project_page import ProjectPage
 from gui.jobs.names import TRAINING_JOBS, JobName
 from gui.jobs.train import TrainPageInfo, lr_find_job, train_job, train_page_info
 from gui.jobs.train_child import train_child_job
@@ -26,14 +27,14 @@ from gui.train.settings import SettingsPanel
 READY = "Ready. Press Train to start."
 
 
-class TrainPage(QWidget):
+class TrainPage(ProjectPage, QWidget):
     title = "Train"
     trained = Signal(object)  # FitEnd, after a run that kept a model
 
     def __init__(self, bridge, state: AppState | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.bridge = bridge
-        self.state = state if state is not None else AppState(self)
+        self._use_state(state)
         self._info_wanted = False  # the open project's info is still to be looked up
         self._child = False  # the running training is a torchrun child (no pause)
         self._online = OnlineProbe(self)
@@ -61,18 +62,9 @@ class TrainPage(QWidget):
         bridge.job(JobName.TRAIN).finished.connect(self._on_trained)
         bridge.job(JobName.LR_FIND).finished.connect(self._on_lr_found)
         bridge.busy_changed.connect(self._update_buttons)
-        self.state.project_changed.connect(self._show_project)
-        self._show_project(self.state.project)
+        self._follow_project()
 
     # ------------------------------------------------------------------ project
-    @property
-    def project(self):
-        return self.state.project
-
-    def set_project(self, project) -> None:
-        """Open `project` in this page's state (the window opens projects through its state)."""
-        self.state.set_project(project)
-
     @Slot(object)
     def _show_project(self, project) -> None:
         """Forget the last project's run; the new one's info is looked up next."""
