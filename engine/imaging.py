@@ -45,12 +45,16 @@ def is_image_name(path: str | os.PathLike) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def file_sha1(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha1()
+def file_sha1(path: str | os.PathLike) -> str:
+    """Hex SHA-1 of a file's bytes (how a project recognises an image it already holds)."""
     with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha1").hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes (weights downloads, exported model cards)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _open(path: str | os.PathLike, draft: int | None = None, data: bytes | None = None):

@@ -10,12 +10,10 @@ none, 64 px), so it runs offline in about a minute on a laptop CPU.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from gui.screenshots_training import settle, wait_for
+from gui.screenshots_training import settle, start, wait_for
 
 SIZE = (1280, 800)
 
@@ -75,23 +73,13 @@ def label_next(app, bridge, project, out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print(__doc__)
+    started = start(sys.argv[1:] if argv is None else argv, __doc__)
+    if started is None:
         return 2
-    out = Path(argv[0])
-    out.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    tmp = Path(tempfile.mkdtemp(prefix="topdown-shots-"))
-    os.environ.setdefault("TOPDOWN_CONFIG_DIR", str(tmp / "config"))
+    app, out, tmp = started
 
-    from PySide6.QtWidgets import QApplication
-
-    from gui.app import apply_theme
     from gui.bridge import EngineBridge
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    apply_theme(app)
     bridge = EngineBridge()
     project = _trained_demo(tmp / "shapes")
     try:

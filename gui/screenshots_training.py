@@ -78,11 +78,13 @@ def _train(app, window, page_type, project_dir: Path, mid_run_shot: Path | None 
     return page
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+def start(argv: list[str], usage: str):
+    """(app, output folder, scratch folder) for a screenshot script called with one argument,
+    the output folder (None after printing `usage` otherwise): offscreen Qt, the app's theme,
+    settings and caches in the scratch folder so the user's own stay untouched."""
     if len(argv) != 1:
-        print(__doc__)
-        return 2
+        print(usage)
+        return None
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -92,15 +94,25 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from engine.project.demo import create_demo_project
     from gui.app import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app)
+    return app, out, tmp
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = start(sys.argv[1:] if argv is None else argv, __doc__)
+    if started is None:
+        return 2
+    app, out, tmp = started
+
+    from engine.project.demo import create_demo_project
     from gui.evaluate.page import EvaluatePage
     from gui.predict.page import PredictPage
     from gui.train.page import TrainPage
     from gui.window.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    apply_theme(app)
     window = MainWindow()
     window.resize(1400, 860)
     window.show()

@@ -64,10 +64,11 @@ def _names(project, ids: list[int], limit: int = 6) -> str:
 def run(args: argparse.Namespace) -> int:
     from engine.check.checks import run_check
     from engine.check.report import apply_fix
-    from engine.project.store import Project, ProjectError
+    from engine.cli.project import open_project
+    from engine.project.store import ProjectError
 
     try:
-        project = Project.open(args.project)
+        project = open_project(args.project)
     except ProjectError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -157,19 +157,21 @@ def _import(project: Project, args):
     return None
 
 
-def print_notices(project: Project) -> None:
-    """What opening the project repaired (an interrupted import), on stderr."""
+def open_project(path) -> Project:
+    """Project.open for every command, telling on stderr what opening repaired (an interrupted
+    import: engine.project.recovery). ProjectError as Project.open raises it."""
+    project = Project.open(path)
     for line in project.notices:
         print(f"note: {line}", file=sys.stderr)
+    return project
 
 
 def cmd_import(args) -> int:
     try:
-        project = Project.open(args.project)
+        project = open_project(args.project)
     except ProjectError as e:
         return _fail(str(e))
     with project:
-        print_notices(project)
         args.task = project.task
         if (err := _check_args(args)) is not None:
             return _fail(err)
@@ -265,11 +267,10 @@ def _print_counts(project: Project) -> None:
 
 def cmd_info(args) -> int:
     try:
-        project = Project.open(args.project)
+        project = open_project(args.project)
     except ProjectError as e:
         return _fail(str(e))
     with project:
-        print_notices(project)
         if args.json:
             print(json.dumps(project_info(project), indent=2, ensure_ascii=False))
             return 0

@@ -206,10 +206,11 @@ def _config(project, args) -> TrainConfig:
 
 def run_lr_find(args) -> int:
     """`topdown lr-find`: print the sweep as a short table and the suggested rate."""
-    from engine.project.store import Project, ProjectError
+    from engine.cli.project import open_project
+    from engine.project.store import ProjectError
 
     try:
-        project = Project.open(args.project)
+        project = open_project(args.project)
     except ProjectError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 1
@@ -266,11 +267,12 @@ def run(args) -> int:
 
 
 def _run(args, control=None, main: bool = True) -> int:
+    from engine.cli.project import open_project
     from engine.event_stream import JsonLines
-    from engine.project.store import Project, ProjectError
+    from engine.project.store import ProjectError
 
     try:
-        project = Project.open(args.project)
+        project = open_project(args.project)
     except ProjectError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 1
@@ -345,11 +347,12 @@ def _in_use_line(project, end) -> str:
 
 
 def use_run(args) -> int:
-    from engine.project.store import Project, ProjectError
+    from engine.cli.project import open_project
+    from engine.project.store import ProjectError
     from engine.training import runs
 
     try:
-        project = Project.open(args.project)
+        project = open_project(args.project)
     except ProjectError as e:
         print(f"Error: {e}", file=sys.stderr)
         return 1

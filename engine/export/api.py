@@ -11,7 +11,6 @@ folder this call created) are removed, so an old export is never half-replaced.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from typing import Any
 from engine.errors import EngineError, storage_errno, storage_error
 from engine.export import backends
 from engine.export.parity import ParityResult, check_parity, parity_inputs
+from engine.imaging import file_sha256
 
 FORMATS = tuple(backends.FORMATS)
 CARD_NAME = "model.json"
@@ -98,7 +98,7 @@ def export_model(
                 f"{parity.max_abs_diff:.3g} (tolerance {parity.tolerance:.3g}) on "
                 f"{parity.n_images} {parity.inputs}; nothing was written to {out}."
             )
-        facts = {"file": final.name, "sha256": _sha256(tmp), **facts}
+        facts = {"file": final.name, "sha256": file_sha256(tmp), **facts}
         card = _card(predictor, fmt, facts, parity, versions, project_path)
         card_tmp.write_text(json.dumps(card, indent=2), encoding="utf-8")
         os.replace(tmp, final)
@@ -245,14 +245,6 @@ def _parity(predictor, project_path, fmt: str, tmp: Path, max_images: int, contr
     except Exception as e:  # a file the runtime refuses, or outputs of the wrong shape
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise ExportError(f"Parity check failed: {first}; nothing was written.") from e
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _cleanup(tmp: Path | None, card_tmp: Path | None, created: list[Path]) -> None:

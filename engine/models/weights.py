@@ -26,6 +26,7 @@ from typing import Any
 
 from engine.errors import WeightsError, WeightsUnavailable
 from engine.events import DownloadProgress
+from engine.imaging import file_sha256
 
 VERIFIED_FILE = "topdown-verified.json"
 PRETRAINED_NAMES = ("imagenet", "pretrained", "default")
@@ -132,14 +133,6 @@ def _is_listed(p: Path) -> bool:
     )
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_hash(name: str, digest: str, shown_path: str, url: str) -> None:
     m = _HASH_RE.search(name)
     if m and not digest.startswith(m.group(1)):
@@ -154,7 +147,7 @@ def verify_cached(path: Path, url: str) -> None:
     """Check a cached file's hash against its name, once; raise WeightsError if it differs."""
     if _is_listed(path):
         return
-    digest = _sha256(path)
+    digest = file_sha256(path)
     _check_hash(path.name, digest, str(path), url)
     mark_verified(path, digest)
 
