@@ -9,6 +9,10 @@
   train crops from the top 60 % of each photo, valid/test crops from the bottom 40 %. Needs
   scikit-image. (Photographed textures - brick / grass / gravel mosaics - were tried first:
   nothing, engine or reference, learns them from scratch in a CPU-sized run.)
+- `street_scenes`: real-photo segmentation in the CamVid layout (`train/ trainannot/ val/
+  valannot/ test/ testannot/ codes.txt`): non-square JPEG scenes of wavy bands and blobs, each
+  region textured with one of eight scikit-image colour photos (the class), void borders,
+  'L' and palette masks. Needs scikit-image.
 - `squares`: generated, tiny segmentation of bright squares on a dark background.
 - `glyphs`: generated: 6 shape classes (circle, square, triangle, cross, ring, bar) drawn in
   random colours on a noisy background; `--transfer` tasks use its classes.
@@ -222,6 +226,104 @@ def photo_shapes(root: Path, n: int = 150, size: int = 48, seed: int = 0) -> Dat
     return ds
 
 
+SCENE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina",
+                "immunohistochemistry", "stereo_motorcycle")  # fmt: skip
+SCENE_CLASSES = ("suit", "fur", "cup", "launch", "stars", "fundus", "tissue", "motorbike")
+
+
+def _photo(data, name: str) -> np.ndarray:
+    a = getattr(data, name)()
+    return a[0] if isinstance(a, tuple) else a
+
+
+def street_scenes(
+    root: Path,
+    n: int = 120,
+    width: int = 96,
+    height: int = 72,
+    n_classes: int = 8,
+    seed: int = 0,
+) -> DataSet:
+    """A real-photo segmentation set in the CamVid layout (train/ trainannot/ val/ valannot/
+    test/ testannot/ codes.txt): non-square JPEG scenes (width x height) made of three wavy
+    horizontal bands and 1-3 blobs, each region textured with a crop of one of scikit-image's
+    colour photos; the class is the photo the texture comes from. Region borders (2 px) carry
+    the void value (the last name in codes.txt, "Unlabelled"), as CamVid's do. Masks are 8-bit
+    'L' PNGs, every third one a palette PNG. Train textures come from the top 60 % of each
+    photo, valid/test textures from the bottom 40 %."""
+    data = _skimage_data()
+    names = list(SCENE_CLASSES[:n_classes])
+    photos = [_photo(data, p) for p in SCENE_PHOTOS[:n_classes]]
+    void = len(names)
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "codes.txt").write_text("\n".join([*names, "Unlabelled"]) + "\n", encoding="utf-8")
+    ds = DataSet("street_scenes", "segmentation", root, names,
+                 f"CamVid-layout scenes textured with scikit-image photos "
+                 f"({', '.join(SCENE_PHOTOS[:n_classes])}): {n} {width}x{height} JPEGs, "
+                 f"{n_classes} classes + void borders")  # fmt: skip
+    ds.files = {s: [] for s in SPLITS}
+    folder = {"train": "train", "valid": "val", "test": "test"}
+    yy, xx = np.mgrid[0:height, 0:width]
+    for i in range(n):
+        split = _split_of(i, n)
+
+        def texture(c: int, split: str = split) -> np.ndarray:
+            ph = photos[c]
+            h, w = ph.shape[:2]
+            lo, hi = (0, int(h * 0.6)) if split == "train" else (int(h * 0.6), h)
+            scale = rng.uniform(0.5, 1.5)
+            ch, cw = min(hi - lo, int(height * scale) + 1), min(w, int(width * scale) + 1)
+            y, x = int(rng.integers(lo, hi - ch + 1)), int(rng.integers(0, w - cw + 1))
+            crop = Image.fromarray(ph[y : y + ch, x : x + cw, :3])
+            return np.asarray(crop.resize((width, height), Image.BILINEAR))
+
+        label = np.zeros((height, width), np.int32)
+        cuts = sorted(rng.uniform(0.2, 0.8, 2) * height)
+        phase, amp = rng.uniform(0, 6.3, 2), rng.uniform(1, height / 10, 2)
+        band = np.zeros_like(label)
+        for k in range(2):
+            edge = cuts[k] + amp[k] * np.sin(xx / width * 6.3 * rng.uniform(0.5, 2) + phase[k])
+            band += (yy > edge).astype(np.int32)
+        classes = rng.choice(n_classes, 3, replace=False)
+        label = classes[band]
+        for _ in range(int(rng.integers(1, 4))):
+            c = int(rng.integers(n_classes))
+            cx, cy = rng.uniform(0, width), rng.uniform(height * 0.3, height)
+            rx, ry = rng.uniform(width / 12, width / 5), rng.uniform(height / 12, height / 5)
+            if rng.random() < 0.5:
+                inside = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2 <= 1
+            else:
+                inside = (np.abs(xx - cx) <= rx) & (np.abs(yy - cy) <= ry)
+            label = np.where(inside, c, label)
+        img = np.zeros((height, width, 3), np.uint8)
+        for c in np.unique(label):
+            img[label == c] = texture(int(c))[label == c]
+        border = np.zeros_like(label, bool)
+        for axis in (0, 1):
+            d = np.diff(label, axis=axis) != 0
+            pad = [(0, 0), (0, 0)]
+            pad[axis] = (1, 0)
+            border |= np.pad(d, pad)
+            pad[axis] = (0, 1)
+            border |= np.pad(d, pad)
+        mask = np.where(border, void, label).astype(np.uint8)
+        stem = f"scene_{i:04d}"
+        ip = root / folder[split] / f"{stem}.jpg"
+        mp = root / f"{folder[split]}annot" / f"{stem}.png"
+        ip.parent.mkdir(parents=True, exist_ok=True)
+        mp.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(ip, quality=90)
+        m = Image.fromarray(mask, "L")
+        if i % 3 == 0:
+            m = m.convert("P")
+            m.putpalette([v for c in range(256) for v in ((c * 37) % 256, (c * 91) % 256, c)])
+        m.save(mp)
+        ds.files[split].append((ip, mp))
+    return ds
+
+
 def squares(root: Path, n: int = 24, size: int = 32, seed: int = 0) -> DataSet:
     """Tiny generated segmentation: a bright square (class 1) on a dark noisy background."""
     rng = np.random.default_rng(seed)
@@ -253,7 +355,9 @@ def make_project(ds: DataSet, folder: Path):
     from engine.project.store import Project
 
     project = Project.create(Path(folder), ds.task)
-    if ds.task == "segmentation":
+    if (ds.root / "trainannot").is_dir():  # the CamVid layout brings its splits and void class
+        import_folder(project, ds.root)
+    elif ds.task == "segmentation":
         import_segmentation(project, ds.root / "images", ds.root / "masks", ds.root / "codes.txt")
         by_split: dict[str, list[int]] = {s: [] for s in SPLITS}
         for rec in project.images():

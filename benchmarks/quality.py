@@ -43,11 +43,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_data as bd  # noqa: E402
 import reference as ref  # noqa: E402
 
-# name -> (builder kwargs, arch, image size, epochs); small enough for a 2-core CPU
+# name -> (builder kwargs, arch, image size, epochs[, builder in bench_data when not `name`]);
+# small enough for a 2-core CPU. street_scenes: the CamVid layout on real photos (issue 17),
+# with the default U-Net and with LR-ASPP (whose BatchNorm momentum is 0.01)
 SETS = {
     "lfw_faces": ({}, "resnet18", 32, 10),
     "colour_shapes": ({"n": 150, "size": 48}, "resnet18", 32, 6),
     "photo_shapes": ({"n": 150, "size": 48}, "unet_resnet18", 48, 20),
+    "street_scenes": ({"n": 150}, "unet_resnet18", 64, 12),
+    "street_scenes_lraspp": ({"n": 150}, "lraspp_mobilenet_v3_large", 64, 12, "street_scenes"),
 }
 QUICK = {"colour_shapes": ({"n": 24, "size": 32}, "resnet18", 32, 1)}
 
@@ -99,8 +103,8 @@ def run_reference(ds, folder: Path, arch: str, size: int, epochs: int, seed: int
 
 
 def measure(name: str, spec, seeds: list[int], work: Path, log) -> dict:
-    kwargs, arch, size, epochs = spec
-    ds = getattr(bd, name)(work / name / "data", **kwargs)
+    kwargs, arch, size, epochs = spec[:4]
+    ds = getattr(bd, spec[4] if len(spec) > 4 else name)(work / name / "data", **kwargs)
     runs = {"engine": [], "reference": []}
     for i, seed in enumerate(seeds):
         order = ("engine", "reference") if i % 2 == 0 else ("reference", "engine")

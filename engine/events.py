@@ -71,6 +71,7 @@ class EpochEnd:
     frozen: bool
     seconds: float
     is_best: bool
+    warning: str = ""  # plain words when the validation predictions look broken (one class)
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,7 @@ class TextProgress(Callback):
         self.out, self.err = out or sys.stdout, err or sys.stderr
         self.cols: list[str] = []
         self._last = 0.0
+        self._warned = ""  # the latest epoch's warning, printed when it first appears
 
     def _line(self, text: str) -> None:
         self.err.write("\r" + text[:120].ljust(120))
@@ -146,6 +147,9 @@ class TextProgress(Callback):
             file=self.out,
             flush=True,
         )
+        if ev.warning and ev.warning != self._warned:
+            print(f"Warning: {ev.warning}", file=self.err, flush=True)
+        self._warned = ev.warning
 
     def on_skipped(self, ev: Skipped) -> None:
         self._clear()
@@ -310,6 +314,8 @@ def _run(args, control=None, main: bool = True) -> int:
     )
     shown = ", ".join(f"{k} {v:.4f}" for k, v in best["metrics"].items() if "/" not in k)
     print(f"Best epoch {end.best_epoch}: valid_loss {best['valid_loss']:.4f}, {shown}")
+    if best.get("warning"):
+        print(f"Warning: {best['warning']}")
     print(f"Model saved to {end.checkpoint}")
     print(_in_use_line(project, end))
     return 0

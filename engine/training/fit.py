@@ -17,7 +17,7 @@ from engine.errors import DivergedError, TrainingError
 from engine.events import EpochEnd
 from engine.models.checkpoint import load_model_state
 from engine.training.learner import StepClock, emit
-from engine.training.metrics import MAIN_METRIC, is_better
+from engine.training.metrics import MAIN_METRIC, is_better, one_class_warning
 from engine.training.setup import Run, target_norm
 
 
@@ -127,6 +127,7 @@ def run_epoch(run: Run, state: FitState, *, epoch: int, frozen: bool, clock: Ste
         frozen=frozen,
         seconds=time.perf_counter() - t0,
         is_best=improved,
+        warning=one_class_warning(state.task, getattr(run.learner.last_metrics, "one_class", None)),
     )
 
 

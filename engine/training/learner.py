@@ -19,6 +19,7 @@ from engine.control import RunControl
 from engine.devices import amp_dtype, needs_grad_scaler
 from engine.errors import DivergedError, TrainingError
 from engine.events import BatchEnd, Skipped
+from engine.training.batchnorm import EpochStatistics
 
 
 def emit(callbacks, hook: str, event) -> None:
@@ -67,6 +68,8 @@ class Learner:
         self.control = control or RunControl()
         self.project = project  # told about unreadable images (project.record_skipped)
         self.skipped: set[str] = set()
+        self.bn_stats = EpochStatistics(self.model)  # running statistics of this epoch's weights
+        self.last_metrics = None  # the latest validation's Metrics (Metrics.one_class)
         # mixed precision on CUDA only; float16 (no bfloat16 on the GPU) needs a GradScaler
         self.amp_dtype = amp_dtype(device) if config.mixed_precision else None
         self.scaler = None
@@ -118,10 +121,12 @@ class Learner:
     ) -> float:
         """One epoch; returns the mean train loss. Raises DivergedError on NaN / inf."""
         self.model.train()
+        self.bn_stats.start_epoch()
         total, n, speed = 0.0, 0, 0.0
         t_last = time.perf_counter()
         step = epoch * len(loader)
         for b, (x, y, _) in enumerate(self.batches(loader)):
+            self.bn_stats.before_step()
             loss = self.train_step(x, y, optimizer, scheduler)
             if not math.isfinite(loss):
                 raise DivergedError(
@@ -174,4 +179,5 @@ class Learner:
             m.update(out, y, loss)
             if on_batch is not None:
                 on_batch(out, y, idx)
+        self.last_metrics = m
         return m.compute()

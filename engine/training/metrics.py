@@ -78,6 +78,7 @@ class Metrics:
         self.loss_sum = 0.0
         self.count = 0
         self._stats: torch.Tensor | None = None
+        self.one_class: tuple[str, float] | None = None  # set by compute(); see one_class_share
 
     def _add(self, t: torch.Tensor) -> None:
         t = t.detach().double()
@@ -123,6 +124,7 @@ class Metrics:
         s = self._stats.cpu().numpy()
         if self.task in ("classification", "segmentation"):
             res.update(confusion_metrics(s, self.names, self.task))
+            self.one_class = one_class_share(s, self.names)
         elif self.task == "multilabel":
             tp, fp, fn, agree = s
             f1 = _f1(tp, fp, fn)
@@ -163,6 +165,39 @@ def confusion_metrics(cm: np.ndarray, names: list[str], task: str) -> dict[str, 
     }
     res.update({f"iou/{n}": float(v) for n, v in zip(names, iou, strict=True) if not np.isnan(v)})
     return res
+
+
+ONE_CLASS_SHARE = 0.98  # of the predictions going to one class, while the truth has several
+
+
+def one_class_share(cm: np.ndarray, names: list[str]) -> tuple[str, float] | None:
+    """(class, share) when at least ONE_CLASS_SHARE of the predictions in the confusion matrix
+    `cm` (rows = truth, columns = prediction) are one class while at least two classes each
+    make up 2 % or more of the truth: a model that answers one class for everything. Else None."""
+    cm = np.asarray(cm, dtype=np.float64)
+    total = cm.sum()
+    if total <= 0:
+        return None
+    truth = cm.sum(1) / total
+    pred = cm.sum(0) / total
+    top = int(pred.argmax())
+    if pred[top] >= ONE_CLASS_SHARE and int((truth >= 0.02).sum()) >= 2:
+        return names[top], float(pred[top])
+    return None
+
+
+def one_class_warning(task: str, found: tuple[str, float] | None) -> str:
+    """The plain-words warning for `one_class_share`'s finding ('' when there is none)."""
+    if found is None:
+        return ""
+    name, share = found
+    what = "validation pixels" if task == "segmentation" else "validation images"
+    return (
+        f"The model predicts '{name}' for {share:.1%} of the {what}: it has not learnt to tell "
+        "the classes apart, and its metrics mean little yet. Train for more epochs, use "
+        "pretrained weights, or label more images; if the training loss falls while this stays, "
+        "try a lower learning rate."
+    )
 
 
 def is_better(task: str, value: float | None, best: float | None) -> bool:

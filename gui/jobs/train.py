@@ -99,9 +99,13 @@ def train_page_info(project) -> TrainPageInfo:
     from gui.jobs.train_child import visible_gpus
 
     keys = [f.name for f in fields(EpochEnd)]
+    optional = {"warning"}  # histories written before it existed have none
     try:
         records = load_history(project)
-        history = tuple(EpochEnd(**{k: rec[k] for k in keys}) for rec in records)
+        history = tuple(
+            EpochEnd(**{k: rec[k] for k in keys if k in rec or k not in optional})
+            for rec in records
+        )
         error = ""
     except ValueError as e:
         history, error = (), str(e)

@@ -182,6 +182,7 @@ class RunView(QWidget):
             self.table.add_epoch(e)
             self._note_epoch(e)
         self.epochs = list(epochs)
+        self._show_notice(self.epochs[-1] if self.epochs else None)
         if self.plots is not None:
             self.plots.show_history(self.epochs)
         best = next((e for e in reversed(epochs) if e.is_best), None)
@@ -274,9 +275,18 @@ class RunView(QWidget):
         self.table.add_epoch(e)
         self.epochs.append(e)
         self._note_epoch(e)
-        if overfitting(self.losses):
+        self._show_notice(e)
+
+    def _show_notice(self, e: EpochEnd | None) -> None:
+        """The latest epoch's warning (one class everywhere) first, else the overfitting one."""
+        if e is not None and e.warning:
+            self.notice.setText(f"<b>Epoch {e.epoch + 1}:</b> {e.warning}")
+        elif overfitting(self.losses):
             self.notice.setText(OVERFIT_TEXT.format(n=2, best=self.best_epoch or "?"))
-            self.notice.setVisible(True)
+        else:
+            self.notice.setVisible(False)
+            return
+        self.notice.setVisible(True)
 
     def _note_epoch(self, e: EpochEnd) -> None:
         self.losses.append((e.train_loss, e.valid_loss))
