@@ -235,7 +235,9 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.bridge.cancel()
-        self.bridge.shutdown(5000)
+        # a stopped run saves its state (last.pt) before the thread ends: on a busy machine
+        # that can take well over 5 s, and quitting earlier would lose it
+        self.bridge.shutdown(30000)
         settings.save_geometry(self)
         self.projects.release(None)  # every page shows nothing; the project file closes
         for page in self.pages:
