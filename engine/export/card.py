@@ -11,6 +11,8 @@ from typing import Any
 
 CARD_FORMAT = "topdown-export"
 CARD_VERSION = 1
+
+
 def resize_rule(interpolation: str = "bilinear") -> str:
     """How the image is resized, in words (the card's `interpolation` names the filter)."""
     f = interpolation.upper()
@@ -19,6 +21,8 @@ def resize_rule(interpolation: str = "bilinear") -> str:
         f"kept) with Pillow's {interpolation} filter, Image.resize((S, S), Image.{f}, "
         "reducing_gap=2.0)"
     )
+
+
 OUTPUTS = {
     "classification": (
         "logits per class, in class_names order; softmax over axis 1 gives probabilities, "
