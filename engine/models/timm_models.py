@@ -44,7 +44,7 @@ CURATED: tuple[Curated, ...] = (
         "tf_efficientnet_lite0",
         4.7,
         "fast on a CPU",
-        "the first choice: accurate for its size",
+        "photos on a laptop: accurate for its size",
         "in1k",
         seg=True,
     ),

@@ -122,7 +122,10 @@ def status_for(spec: Any, weights: str = "imagenet") -> WeightsStatus:
         if p.is_file():
             return WeightsStatus(True, str(p), "", f"{arch} will start from the local file {p}.")
         return WeightsStatus(False, str(p), "", f"Weights file not found: {p}")
-    path, url = pretrained_file(spec)
+    try:
+        path, url = pretrained_file(spec)
+    except WeightsUnavailable as e:  # a timm model without published weights
+        return WeightsStatus(False, "", "", str(e))
     found = _found_file(spec)
     if found is not None:
         msg = f"Pretrained {arch} weights ({spec.pretrained_on}) are on this computer: {found}"
