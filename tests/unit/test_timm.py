@@ -280,3 +280,22 @@ def test_two_processes_train_a_timm_model_with_torchrun(tmp_path):
     ckpt = torch.load(tmp_path / "p" / "models" / "best.pt", weights_only=True)
     assert ckpt["world_size"] == 2 and ckpt["arch"] == "timm/test_resnet"
     assert ckpt["interpolation"] == "bilinear" and ckpt["mean"] == pytest.approx([0.5] * 3)
+
+
+def test_readme_snippet_resizes_like_topdown_for_a_bicubic_model(trained, tmp_path):
+    """The README's ONNX snippet reads the card's interpolation: on a timm (bicubic) model it
+    gives Topdown's own probability for an image of another size."""
+    from PIL import Image
+
+    from engine.export.api import export_model
+    from tests.unit.test_export import _run_snippet
+
+    folder, _end, _name = trained["classification"]
+    export_model(folder, "onnx", tmp_path / "out")
+    image = tmp_path / "photo.png"
+    src = next((folder / "images").rglob("*.png"))
+    Image.open(src).convert("RGB").resize((61, 47)).save(image)
+    got = _run_snippet(tmp_path / "out", image, tmp_path)
+    want = Predictor.from_path(folder, device="cpu").predict(image)
+    assert got["label"] == want.label
+    assert got["probability"] == pytest.approx(want.probs[want.label], abs=1e-4)
