@@ -318,3 +318,27 @@ def test_a_new_head_starts_near_chance_on_pretrained_features():
     with torch.no_grad():
         loss = torch.nn.functional.cross_entropy(b.model.eval()(x), torch.tensor([0, 1]))
     assert abs(float(loss) - np.log(4)) < 0.5
+
+
+def test_imagenet_downloads_timms_file_with_progress_once(monkeypatch, tmp_path):
+    """Online: the file timm publishes is fetched once (progress events), kept in the cache, and
+    the next build loads it without the network."""
+    import io
+
+    from engine.events import DownloadProgress
+
+    data = save_timm_state(EFF, tmp_path / "src.safetensors", seed=9).read_bytes()
+    asked = []
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": str(len(data))}
+
+    monkeypatch.setattr(W, "_open_url", lambda url: asked.append(url) or Response(data))
+    events: list[DownloadProgress] = []
+    b = build_model(EFF, "classification", 2, "imagenet", on_download=events.append)
+    path, url = W.pretrained_file(arch_spec(EFF))
+    assert asked == [url] and path.read_bytes() == data
+    assert events[-1] == DownloadProgress(path.name, len(data), len(data))
+    assert torch.equal(b.model.conv_stem.weight, timm_state(EFF, seed=9)["conv_stem.weight"])
+    build_model(EFF, "classification", 2, "imagenet")
+    assert len(asked) == 1  # cached
