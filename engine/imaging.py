@@ -156,3 +156,12 @@ def mask_values(mask: np.ndarray, ignore: int = 255) -> list[int]:
     """The distinct values in a class-index mask, ascending, without the ignore value."""
     counts = np.bincount(np.asarray(mask, dtype=np.uint8).ravel(), minlength=256)
     return [int(v) for v in np.flatnonzero(counts) if v != ignore]
+
+
+def resample_filter(interpolation: str | None) -> int:
+    """Pillow's filter for a model's interpolation ("bilinear", the default, or "bicubic")."""
+    if interpolation in (None, "", "bilinear"):
+        return Image.BILINEAR
+    if interpolation == "bicubic":
+        return Image.BICUBIC
+    raise ValueError(f"Unknown interpolation {interpolation!r}; use bilinear or bicubic.")

@@ -25,7 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(one frozen epoch, then all layers), or train from scratch with --weights none.",
     )
     p.add_argument("project", metavar="PROJECT_DIR")
-    p.add_argument("--arch", help="architecture (default: the project's last, or resnet18)")
+    p.add_argument(
+        "--arch",
+        help="architecture: a listed one, or any timm model name, e.g. tf_efficientnet_lite0 "
+        "(default: the project's last, or resnet18)",
+    )
     p.add_argument("--weights", help="imagenet | none | PATH to a weights file")
     p.add_argument("--epochs", type=int, help="total epochs, frozen ones included (default 5)")
     p.add_argument(
@@ -159,19 +163,33 @@ class TextProgress(Callback):
         self._clear()
 
 
+def _fitting_arch(arch: str, task: str) -> str | None:
+    """The registry name of `arch` for `task` (any timm model name too), None if it does not
+    fit the task or is unknown."""
+    from engine.models.registry import TASK_KIND, arch_spec, resolve_arch
+
+    try:
+        name = resolve_arch(arch, task)
+        return name if arch_spec(name).kind == TASK_KIND[task] else None
+    except ValueError:
+        return None
+
+
 def _config(project, args) -> TrainConfig:
-    from engine.models.registry import ARCHITECTURES, architectures_for, default_arch
+    from engine.models.registry import architectures_for, default_arch
 
     cfg = TrainConfig.from_dict(project.load_settings())
-    fits = {s.name for s in architectures_for(project.task)}
     if args.arch:
-        if args.arch not in ARCHITECTURES or args.arch not in fits:
+        name = _fitting_arch(args.arch, project.task)
+        if name is None:
+            fits = {s.name for s in architectures_for(project.task)}
             raise ValueError(
                 f"Architecture {args.arch!r} does not fit a {project.task} project; "
-                f"choose one of: {', '.join(sorted(fits))}."
+                f"choose one of: {', '.join(sorted(fits))}, or any timm model name "
+                "(timm.list_models())."
             )
-        cfg.arch = args.arch
-    elif cfg.arch not in fits:
+        cfg.arch = name
+    elif _fitting_arch(cfg.arch, project.task) is None:
         cfg.arch = default_arch(project.task)
     for name in (
         "weights",

@@ -11,10 +11,18 @@ from typing import Any
 
 CARD_FORMAT = "topdown-export"
 CARD_VERSION = 1
-RESIZE_RULE = (
-    "squish: stretch the whole image to image_size x image_size (no crop, aspect ratio not "
-    "kept) with Pillow's bilinear filter, Image.resize((S, S), Image.BILINEAR, reducing_gap=2.0)"
-)
+
+
+def resize_rule(interpolation: str = "bilinear") -> str:
+    """How the image is resized, in words (the card's `interpolation` names the filter)."""
+    f = interpolation.upper()
+    return (
+        "squish: stretch the whole image to image_size x image_size (no crop, aspect ratio not "
+        f"kept) with Pillow's {interpolation} filter, Image.resize((S, S), Image.{f}, "
+        "reducing_gap=2.0)"
+    )
+
+
 OUTPUTS = {
     "classification": (
         "logits per class, in class_names order; softmax over axis 1 gives probabilities, "
@@ -72,6 +80,13 @@ def started_from(arch: str, weights: str | None) -> str:
     from engine.models.registry import ARCHITECTURES
 
     spec = ARCHITECTURES.get(arch)
+    if spec is None and arch.startswith(("timm/", "timm-unet/")):
+        from engine.models.registry import arch_spec
+
+        try:
+            spec = arch_spec(arch)
+        except ValueError:  # a timm model this timm does not know
+            spec = None
     if weights in ("imagenet", "pretrained") and spec is not None:
         return f"{weights} ({spec.weights_id}, pretrained on {spec.pretrained_on})"
     if weights == "none":
@@ -108,6 +123,7 @@ def build_card(
         "architecture": predictor.arch,
         "weights_started_from": started_from(predictor.arch, meta.get("config", {}).get("weights")),
         "image_size": s,
+        "interpolation": predictor.interpolation,  # Pillow's filter for the resize
         "mean": [float(v) for v in meta.get("mean", predictor.mean.ravel())],
         "std": [float(v) for v in meta.get("std", predictor.std.ravel())],
         "input": {
@@ -122,7 +138,7 @@ def build_card(
             "open the image, apply its EXIF orientation (PIL.ImageOps.exif_transpose)",
             "convert to 8-bit RGB (Topdown composites transparency on white and stretches "
             "16-bit grey images to 0..255)",
-            RESIZE_RULE,
+            resize_rule(predictor.interpolation),
             "float32, divide by 255, HWC -> CHW, stack into a batch (any batch size)",
         ],
         "output": {"name": "output", "shape": out_shape, "dtype": "float32", "meaning": ""},

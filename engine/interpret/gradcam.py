@@ -5,7 +5,9 @@ lines, while captum is a further dependency to ship in the frozen app and keep v
 with torch, for one function. Method (Selvaraju et al. 2017): capture the last convolutional
 stage's activations A (one forward hook), take d logit_c / dA, average it over space to get one
 weight per channel, and keep ReLU(sum_k w_k A_k), upsampled to the input and scaled to 0..1.
-The layer per architecture is `engine.models.registry.CAM_LAYERS`.
+The layer per torchvision architecture is `engine.models.registry.CAM_LAYERS`; for timm's
+networks it is the output of `forward_features` (the last feature map before timm's pooling
+head: e.g. conv_head/bn2 of an EfficientNet, layer4 of a ResNet), for any timm model.
 """
 
 from __future__ import annotations
@@ -39,9 +41,33 @@ def cam_layer(model: Any, arch: str) -> Any:
     """The module of `model` whose output Grad-CAM uses for `arch` (see CAM_LAYERS)."""
     from engine.models.registry import CAM_LAYERS
 
+    if arch.startswith("timm/") and hasattr(model, "forward_features"):
+        return TimmFeatures(model)
     if arch not in CAM_LAYERS:
         raise HeatmapError(f"No heatmap layer is known for architecture {arch!r}.")
     return model.get_submodule(CAM_LAYERS[arch])
+
+
+class TimmFeatures:
+    """Grad-CAM's layer for a timm model: its `forward_features` output, captured by running
+    the model as forward_features + forward_head (what timm's forward does)."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self._hooks: list = []
+
+    def register_forward_hook(self, hook: Any) -> TimmFeatures:
+        self._hooks.append(hook)
+        return self
+
+    def remove(self) -> None:
+        self._hooks.clear()
+
+    def __call__(self, x: Any) -> Any:
+        feats = self.model.forward_features(x)
+        for hook in self._hooks:
+            hook(self, (x,), feats)
+        return self.model.forward_head(feats)
 
 
 def gradcam(model: Any, layer: Any, x: Any, class_indices: Sequence[int]) -> np.ndarray:
@@ -58,7 +84,7 @@ def gradcam(model: Any, layer: Any, x: Any, class_indices: Sequence[int]) -> np.
     try:
         with torch.enable_grad():
             x = x.detach().requires_grad_(True)  # gradients flow even if weights are frozen
-            logits = model(x)
+            logits = layer(x) if isinstance(layer, TimmFeatures) else model(x)
             acts = captured[-1]
             if acts.dim() != 4:
                 raise HeatmapError(f"The heatmap layer gives shape {tuple(acts.shape)}, not NCHW.")

@@ -172,6 +172,7 @@ def make_checkpoint(
         "n_outputs": int(spec.n_outputs),
         "image_size": int(config.image_size),
         "resize": "squish",
+        "interpolation": str(getattr(bundle, "interpolation", "bilinear")),  # bilinear | bicubic
         "mean": [float(v) for v in bundle.mean],
         "std": [float(v) for v in bundle.std],
         "model_state": model_state(

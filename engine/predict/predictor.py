@@ -1,9 +1,10 @@
 """Predict with a trained Topdown model: one image, a list, or a folder (via the CLI / GUI).
 
 Preprocessing repeats validation exactly (engine.training.data): upright RGB, squished to the
-checkpoint's image_size with bilinear resampling, scaled to 0-1 and normalised with the
-checkpoint's mean/std. Segmentation logits are resized back to the original image before the
-arg-max, so masks line up with the user's file. torch loads lazily (GUI start-up stays fast).
+checkpoint's image_size with its interpolation (bilinear, or the model's own, e.g. bicubic for
+timm's networks), scaled to 0-1 and normalised with the checkpoint's mean/std. Segmentation
+logits are resized back to the original image before the arg-max, so masks line up with the
+user's file. torch loads lazily (GUI start-up stays fast).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from PIL import Image
 
 from engine.errors import ModelFileError
 from engine.events import Skipped
-from engine.imaging import BadImage, load_rgb
+from engine.imaging import BadImage, load_rgb, resample_filter
 from engine.models.checkpoint import load_checkpoint, model_in_use_file
 
 MAX_MASK_FLOATS = 48_000_000  # cap of the upsampled class-probability map (~190 MB)
@@ -67,6 +68,7 @@ class Predictor:
         self.class_names: list[str] = [str(c) for c in ckpt.get("class_names") or []]
         self.targets: list[str] = [str(t) for t in ckpt.get("targets") or []]
         self.image_size = int(ckpt["image_size"])
+        self.interpolation = str(ckpt.get("interpolation", "bilinear"))  # older files: bilinear
         self.mean = np.asarray(ckpt["mean"], np.float32).reshape(3, 1, 1)
         self.std = np.asarray(ckpt["std"], np.float32).reshape(3, 1, 1)
         self.threshold = float(ckpt.get("multilabel_threshold", 0.5))
@@ -114,7 +116,7 @@ class Predictor:
             im = load_rgb(path)
         size = im.size
         s = self.image_size
-        im = im.resize((s, s), Image.BILINEAR, reducing_gap=2.0)
+        im = im.resize((s, s), resample_filter(self.interpolation), reducing_gap=2.0)
         return np.asarray(im, dtype=np.float32).transpose(2, 0, 1) / 255.0, size, path
 
     # ---- inference ----

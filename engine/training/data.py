@@ -23,7 +23,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from engine.errors import TrainingError
-from engine.imaging import BadImage, load_mask, load_rgb
+from engine.imaging import BadImage, load_mask, load_rgb, resample_filter
 from engine.project.store import IGNORE_INDEX
 
 CACHE_OVERSIZE = 1.25  # train images are cached this much larger than the crop size
@@ -190,7 +190,10 @@ class ImageDataset(Dataset):
     out normalised by (mean, std).
     """
 
-    def __init__(self, spec: DataSpec, split: str, size: int, config, train: bool):
+    def __init__(
+        self, spec: DataSpec, split: str, size: int, config, train: bool, interpolation="bilinear"
+    ):
+        self.resample = resample_filter(interpolation)
         self.items = spec.train if split == "train" else spec.valid
         self.task = spec.task
         self.size = int(size)
@@ -209,7 +212,7 @@ class ImageDataset(Dataset):
         if hit is not None:
             return hit
         item = self.items[idx]
-        im = load_rgb(item.path).resize((self.base, self.base), Image.BILINEAR, reducing_gap=2.0)
+        im = load_rgb(item.path).resize((self.base, self.base), self.resample, reducing_gap=2.0)
         mask = None
         if self.task == "segmentation":
             m = Image.fromarray(load_mask(item.target))

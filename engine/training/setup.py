@@ -55,8 +55,9 @@ def build_run(project, config: TrainConfig, callbacks=(), control: RunControl | 
         bundle = _model(config, spec, callbacks)
     _to_device(bundle, device, config)
     pin = device.type == "cuda"
-    train_ds = ImageDataset(spec, "train", config.image_size, config, train=True)
-    valid_ds = ImageDataset(spec, "valid", config.image_size, config, train=False)
+    interp = bundle.interpolation  # the model's own resampling (timm: its pretrained config)
+    train_ds = ImageDataset(spec, "train", config.image_size, config, True, interp)
+    valid_ds = ImageDataset(spec, "valid", config.image_size, config, False, interp)
     sampler = balance.train_sampler(spec, config)  # None unless config.balance == "sampler"
     sampler = distributed.train_sampler(train_ds, sampler, config.seed)
     train_dl = make_loader(train_ds, batch, True, config, pin, sampler=sampler)
@@ -180,10 +181,11 @@ def saved_model_learner(
     bundle = build_model(ckpt["arch"], spec.task, int(ckpt["n_outputs"]), "none")
     bundle.mean = tuple(float(v) for v in ckpt["mean"])
     bundle.std = tuple(float(v) for v in ckpt["std"])
+    bundle.interpolation = str(ckpt.get("interpolation", "bilinear"))
     load_model_state(
         bundle, ckpt["model_state"], *target_norm(spec, spec.target_mean, spec.target_std)
     )
     _to_device(bundle, device, cfg)
     learner = make_learner(bundle, spec, cfg, device=device, control=control)
-    valid_ds = ImageDataset(spec, "valid", cfg.image_size, cfg, train=False)
+    valid_ds = ImageDataset(spec, "valid", cfg.image_size, cfg, False, bundle.interpolation)
     return learner, make_loader(valid_ds, cfg.batch_size, False, cfg, device.type == "cuda")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import TrainConfig
 from gui.common.help_texts import help_button, tip
+from gui.train.network_chooser import NetworkCombo
 
 
 def _row(widget: QWidget, key: str) -> QWidget:
@@ -61,7 +62,7 @@ class SettingsPanel(QScrollArea):
         self.setWidget(body)
         col = QVBoxLayout(body)
 
-        self.arch = QComboBox()
+        self.arch = NetworkCombo()  # curated networks + "More networks…" (any timm model)
         self.arch_desc = QLabel()
         self.arch_desc.setWordWrap(True)
         self.arch_desc.setStyleSheet("color:#555;")
@@ -187,9 +188,7 @@ class SettingsPanel(QScrollArea):
     def _fill(self, cfg: TrainConfig) -> None:
         self._filling = True
         try:
-            if self.arch.findData(cfg.arch) < 0:
-                self.arch.addItem(cfg.arch, cfg.arch)
-            self.arch.setCurrentIndex(self.arch.findData(cfg.arch))
+            self.arch.add_network(cfg.arch)  # selects it (added first if not listed)
             self.pretrained.setChecked(cfg.weights != "none")
             self._weights_file = cfg.weights if cfg.weights not in ("none", "imagenet") else ""
             self.epochs.setValue(cfg.epochs)
@@ -229,17 +228,10 @@ class SettingsPanel(QScrollArea):
 
     def set_engine_info(self, archs, device) -> None:
         """Fill the network list (name + one-line description) and show the device."""
-        current = self.arch.currentData()
         self._filling = True
         try:
-            self.arch.clear()
-            for spec in archs:
-                self.arch.addItem(spec.name, spec.name)
-                self.arch.setItemData(
-                    self.arch.count() - 1, spec.description, Qt.ItemDataRole.ToolTipRole
-                )
-            i = self.arch.findData(current)
-            self.arch.setCurrentIndex(i if i >= 0 else 0)
+            task = self.project.task if self.project is not None else "classification"
+            self.arch.set_archs(archs, task)
         finally:
             self._filling = False
         self._arch_changed()
