@@ -9,6 +9,8 @@ the job and live with the code that raises them.
 
 from __future__ import annotations
 
+import re
+
 
 class EngineError(Exception):
     """Base of the engine's errors: the message is meant for the user."""
@@ -108,3 +110,19 @@ def storage_errno(e: BaseException) -> str:
         if needle in text:
             return name
     return ""
+
+
+def shown(text: object) -> str:
+    """`text` (a file name, a path) safe to print on one line: control and format characters
+    (a newline in a name, an escape sequence, a right-to-left override) and undecodable bytes
+    are written as escapes (\\n, \\x1b, \\u202e, \\udcff); everything else as it is."""
+    s = str(text)
+    if _UNSAFE.search(s) is None:
+        return s
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
+# C0/C1 controls, bidi and other invisible format marks, lone surrogates (undecodable bytes)
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.errors import shown
+
 # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; we refuse past the limit.
 MAX_PIXELS = 89_478_485
 IMAGE_EXTENSIONS = {
@@ -150,6 +152,17 @@ def load_mask(path: str | os.PathLike) -> np.ndarray:
             return a[..., 0].copy()
         raise BadImage(path, "colour mask: save masks as class-index (grayscale or palette) PNGs")
     return np.array(im.convert("L"), dtype=np.uint8)
+
+
+def mask_size_problem(
+    mask_path: str | os.PathLike, shape: tuple[int, ...], image: str, size: tuple[int, int]
+) -> str:
+    """The sentence for a mask whose (height, width) `shape` is not its image's (width, height)
+    `size`: a mask must cover its image pixel for pixel (never resized silently)."""
+    return (
+        f"Mask {shown(mask_path)} is {shape[1]} × {shape[0]} px but its image {shown(image)} is "
+        f"{size[0]} × {size[1]} px: a mask must match its image pixel for pixel."
+    )
 
 
 def mask_values(mask: np.ndarray, ignore: int = 255) -> list[int]:

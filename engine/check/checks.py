@@ -211,7 +211,7 @@ def _mask_classes(project, r) -> int:
     from engine.imaging import BadImage, load_mask, mask_values
 
     try:
-        return len([v for v in mask_values(load_mask(project.abspath(r.mask))) if v != 255])
+        return len([v for v in mask_values(load_mask(project.mask_path(r))) if v != 255])
     except (BadImage, OSError):
         return 2  # unreadable masks are training's to report, not counted here
 

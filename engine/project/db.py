@@ -247,12 +247,13 @@ def backfill_mask_labels(db: sqlite3.Connection, path: Path) -> None:
         "(SELECT 1 FROM labels l WHERE l.image_id=i.id) ORDER BY i.id"
     ).fetchall()
     from engine.imaging import BadImage, load_mask, mask_values
+    from engine.project.paths import inside
 
     by_pos = {pos: cid for cid, pos in db.execute("SELECT id, position FROM classes")}
     rows = []
     for iid, rel in todo:
         try:
-            values = mask_values(load_mask(path / rel))
+            values = mask_values(load_mask(inside(path, rel, f"the mask of image {iid}")))
         except (BadImage, OSError):
             continue
         rows += [(iid, by_pos[v]) for v in values if v in by_pos]

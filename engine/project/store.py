@@ -30,11 +30,13 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from engine.errors import NewerVersionError, ProjectError, StorageError
+from engine.errors import NewerVersionError, ProjectError, StorageError, shown
 from engine.project import backup as project_backup
 from engine.project import db as project_db
+from engine.project import paths as project_paths
 from engine.project import queries as project_queries
 from engine.project import removal as project_removal
+from engine.project import sweep as project_sweep
 from engine.project.class_ops import ClassOps
 from engine.project.label_ops import LabelOps
 from engine.project.records import (  # re-exported: engine.project.store is the public import path
@@ -125,7 +127,7 @@ class Project(ClassOps, LabelOps, StateOps):
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
             project._backfill_mask_labels()
-        project.notices = project._recover()
+        project.notices = project._recover() + project_sweep.sweep(project.path)
         project_removal.purge_stale(path)
         return project
 
@@ -217,8 +219,20 @@ class Project(ClassOps, LabelOps, StateOps):
         self._meta["targets"] = list(names)
         atomic_write_text(self.path / PROJECT_FILE, json.dumps(self._meta, indent=2))
 
-    def abspath(self, rel: str) -> Path:
-        return self.path / rel
+    def abspath(self, rel: str, what: str = "a path stored in the project") -> Path:
+        """The file `rel` (a path read from the project) names, checked to be inside the
+        project folder (engine.project.paths.inside): OutsideProjectError naming `what`
+        otherwise, before anything is read, written or deleted."""
+        return project_paths.inside(self.path, rel, what)
+
+    def image_path(self, rec: ImageRecord) -> Path:
+        """The project's copy of an image, checked to lie inside the project."""
+        return project_paths.inside(self.path, rec.file, f"image {rec.id} ({shown(rec.name)})")
+
+    def mask_path(self, rec: ImageRecord) -> Path:
+        """An image's mask file (rec.mask must be set), checked to lie inside the project."""
+        what = f"the mask of image {rec.id} ({shown(rec.name)})"
+        return project_paths.inside(self.path, rec.mask, what)
 
     def load_settings(self, file: str = TRAINING_FILE) -> dict:
         p = self.path / file
