@@ -112,6 +112,21 @@ def storage_errno(e: BaseException) -> str:
     return ""
 
 
+def load_refusal(path: object, e: BaseException, kind: str = "model file") -> str:
+    """Why torch.load(weights_only=True) refused `path`, in words for a person: a file holding
+    Python objects (that could run code when loaded) is said to be refused for that reason,
+    never with torch's hint to load it unrestricted; other failures keep torch's first line."""
+    text = str(e)
+    if "weights only load failed" in text.lower() or "unpickl" in type(e).__name__.lower():
+        return (
+            f"{shown(path)} was refused: it holds Python objects beside the weights, and "
+            "loading those could run code on this computer, so Topdown does not open it. "
+            f"Use a {kind} that holds only weights (a Topdown model, or a state dict)."
+        )
+    first = (text.strip().splitlines() or [type(e).__name__])[0]
+    return f"{shown(path)} is not a readable {kind} ({shown(first)})"
+
+
 def shown(text: object) -> str:
     """`text` (a file name, a path) safe to print on one line: control and format characters
     (a newline in a name, an escape sequence, a right-to-left override) and undecodable bytes

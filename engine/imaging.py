@@ -19,6 +19,7 @@ from engine.errors import shown
 
 # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; we refuse past the limit.
 MAX_PIXELS = 89_478_485
+_LIMIT = f"the limit is {MAX_PIXELS:,} pixels, a guard against decompression bombs"
 IMAGE_EXTENSIONS = {
     ".jpg",
     ".jpeg",
@@ -40,7 +41,7 @@ class BadImage(ValueError):
     def __init__(self, path: str | os.PathLike, reason: str):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{shown(self.path)}: {reason}")
 
 
 def is_image_name(path: str | os.PathLike) -> bool:
@@ -73,14 +74,14 @@ def _open(path: str | os.PathLike, draft: int | None = None, data: bytes | None 
             im = Image.open(p if data is None else io.BytesIO(data))
             w, h = im.size
             if w * h > MAX_PIXELS:
-                raise BadImage(p, f"image is too large ({w}x{h} pixels; limit {MAX_PIXELS:,})")
+                raise BadImage(p, f"image is too large ({w}x{h} pixels; {_LIMIT})")
             if draft and im.format == "JPEG":
                 im.draft("RGB", (draft, draft))  # decode at reduced scale: fast thumbnails
             im.load()
     except BadImage:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
-        raise BadImage(p, f"image is too large (decompression-bomb guard: {e})") from e
+        raise BadImage(p, f"image is too large ({_LIMIT})") from e
     except UnidentifiedImageError as e:
         raise BadImage(p, "not an image file, or a format Topdown cannot read") from e
     except OSError as e:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.atomic import write_file
-from engine.errors import ModelFileError
+from engine.errors import ModelFileError, load_refusal
 
 FORMAT = "topdown-model"
 VERSION = 1
@@ -58,7 +58,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # not a zip / pickle refused / truncated
-        raise ModelFileError(f"{p} is not a readable Topdown model file ({e})") from e
+        raise ModelFileError(load_refusal(p, e, "Topdown model file")) from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ModelFileError(f"{p} is not a Topdown model file (no '{FORMAT}' marker).")
     missing = [k for k in REQUIRED if k not in ckpt]

@@ -33,6 +33,7 @@ from pathlib import Path
 from engine.errors import NewerVersionError, ProjectError, StorageError, shown
 from engine.project import backup as project_backup
 from engine.project import db as project_db
+from engine.project import locks as project_locks
 from engine.project import paths as project_paths
 from engine.project import queries as project_queries
 from engine.project import removal as project_removal
@@ -95,6 +96,8 @@ class Project(ClassOps, LabelOps, StateOps):
         self._meta = meta
         self._lock = threading.RLock()
         self._db, self.read_only = project_db.open_db(self.path)
+        # who has it open, so that a restore elsewhere refuses (engine.project.locks)
+        self._open_mark = None if self.read_only else project_locks.mark_open(self.path)
         self._listeners: list = []
         self._removals: set[str] = set()  # trash folders of this session's removals
         self._backups = project_backup.Schedule()  # rolling copies of project.db in .backup/
@@ -171,6 +174,8 @@ class Project(ClassOps, LabelOps, StateOps):
                 self._db.close()
             except sqlite3.Error:
                 pass
+            project_locks.unmark_open(self._open_mark)
+            self._open_mark = None
 
     def __enter__(self) -> Project:
         return self
