@@ -158,7 +158,12 @@ class TextProgress(Callback):
 def _config(project, args) -> TrainConfig:
     from engine.models.registry import ARCHITECTURES, architectures_for, default_arch
 
-    cfg = TrainConfig.from_dict(project.load_settings())
+    problems: list[str] = []
+    saved = project.load_settings(problems=problems)
+    cfg = TrainConfig.from_dict(saved, problems)
+    for line in problems:  # a damaged training.json: named, its defaults used
+        where = "" if line.startswith(str(project.path)) else f"{project.path / 'training.json'}: "
+        print(f"note: {where}{line}", file=sys.stderr)
     fits = {s.name for s in architectures_for(project.task)}
     if args.arch:
         if args.arch not in ARCHITECTURES or args.arch not in fits:

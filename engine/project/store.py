@@ -239,14 +239,21 @@ class Project(ClassOps, LabelOps, StateOps):
         what = f"the mask of image {rec.id} ({shown(rec.name)})"
         return project_paths.inside(self.path, rec.mask, what)
 
-    def load_settings(self, file: str = TRAINING_FILE) -> dict:
+    def load_settings(self, file: str = TRAINING_FILE, problems: list[str] | None = None) -> dict:
+        """The settings saved in `file` ({} when there are none). A damaged file (not JSON, or
+        JSON of another shape) reads as {} too, and `problems` gets a sentence naming it."""
         p = self.path / file
         if not p.is_file():
             return {}
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        except (OSError, ValueError) as e:
+            why = f"cannot be read ({shown(e)})"
+            data = None
+        else:
+            why = "" if isinstance(data, dict) else "does not hold a JSON object"
+        if why and problems is not None:
+            problems.append(f"{shown(p)} {why}; the default settings are used")
         return data if isinstance(data, dict) else {}
 
     def save_settings(self, data: dict, file: str = TRAINING_FILE) -> None:

@@ -203,10 +203,29 @@ def load_history(project) -> list[dict]:
     try:
         history = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: the training history cannot be read ({e}).") from e
-    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
-        raise ValueError(f"{path}: the training history is not a list of epochs.")
+        raise HistoryError(f"{path}: the training history cannot be read ({e}).") from e
+    if not isinstance(history, list) or not all(_is_epoch(r) for r in history):
+        raise HistoryError(f"{path}: the training history is not a list of epochs.")
     return history
+
+
+class HistoryError(TrainingError, ValueError):
+    """history.json cannot be read or is not a list of epochs; names the file."""
+
+
+def _is_epoch(row) -> bool:
+    """Whether a history.json entry is an epoch as training writes it (events.EpochEnd)."""
+
+    def number(v) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    return (
+        isinstance(row, dict)
+        and isinstance(row.get("epoch"), int)
+        and all(number(row.get(k)) for k in ("train_loss", "valid_loss"))
+        and isinstance(row.get("metrics"), dict)
+        and all(isinstance(k, str) and number(v) for k, v in row["metrics"].items())
+    )
 
 
 def settle_model_in_use(
