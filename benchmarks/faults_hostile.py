@@ -317,23 +317,35 @@ def case_broken_files(work: Path, small: Path) -> dict:
              "lr_find.json": "models/lr_find.json"}  # fmt: skip
     tracebacks, runs, examples = 0, 0, {}
     image = next((base / "images").rglob("*.png"))
+    lr = ("lr-find", "--image-size", "32", "--arch", "mobilenet_v3_small", "--weights", "none")
+    commands = {  # the commands that read each file
+        "project.json": [("info",), ("check",), ("export", "--format", "torchscript",
+                         "--max-images", "2"), ("use-run", run_id), ("train", "--resume"),
+                         ("predict", image)],
+        "training.json": [("check",), ("train", "--resume")],
+        "run.json": [("info",), ("use-run", run_id), ("train", "--resume")],
+        "history.json": [("use-run", run_id)],
+        "lr_find.json": [lr],
+    }  # fmt: skip
     for fname, rel in files.items():
         for bname, data in BAD.items():
             if bname == "newer" and fname != "project.json":
                 continue
             p = _copy(base, work / "broken" / f"{fname}-{bname.replace(' ', '_')}")
             (p / rel).write_bytes(data)
-            for args in (("info", p), ("check", p), ("export", p, "--format", "torchscript",
-                         "--max-images", "2"), ("use-run", p, run_id, "--device", "cpu"),
-                         ("train", p, "--resume"), ("predict", p, image)):  # fmt: skip
+            for cmd in commands[fname]:
+                args = [cmd[0], p, *cmd[1:]]
+                args += ["--device", "cpu"] if cmd[0] in ("use-run", "lr-find") else []
                 proc = cli(*args)
                 runs += 1
                 tracebacks += traceback(proc)
-                if proc.returncode and fname not in examples:
-                    examples[fname] = f"{args[0]}: {last_line(proc)}"
+                if traceback(proc):
+                    examples[f"{fname} {bname} {cmd[0]}"] = last_line(proc)
+                elif proc.returncode and fname not in examples:
+                    examples[fname] = f"{cmd[0]}: {last_line(proc)}"
             shutil.rmtree(p)
     return {
-        "case": "broken or newer project files (5 files x 5 damages x 6 commands)",
+        "case": "broken or newer project files, under the commands that read them",
         "commands_run": runs,
         "messages": examples,
         "outside_writes": 0,
@@ -426,18 +438,22 @@ def case_kills(work: Path, small: Path) -> list[dict]:
 
 
 def hostile(work: Path, small: Path, counts: dict) -> list[dict]:
-    """Every case above; adds its figures to `counts`."""
-    rows = [
-        case_paths(work, small),
-        case_restore(work, small),
-        case_mask_size(work),
-        case_read_only(work, small),
-        case_full_install(work, small),
-        *case_kills(work, small),
-        case_broken_files(work, small),
+    """Every case above; adds its figures to `counts`; each row goes to stderr when done."""
+    cases = [
+        lambda: [case_paths(work, small)],
+        lambda: [case_restore(work, small)],
+        lambda: [case_mask_size(work)],
+        lambda: [case_read_only(work, small)],
+        lambda: [case_full_install(work, small)],
+        lambda: case_kills(work, small),
+        lambda: [case_broken_files(work, small)],
     ]
-    for row in rows:
-        for k in ("files_lost", "outside_writes", "orphans_left", "tracebacks"):
-            counts[k] = counts.get(k, 0) + row[k]
-        counts["runs"] += 1
+    rows = []
+    for case in cases:
+        for row in case():
+            for k in ("files_lost", "outside_writes", "orphans_left", "tracebacks"):
+                counts[k] = counts.get(k, 0) + row[k]
+            counts["runs"] += 1
+            print(json.dumps(row, ensure_ascii=False), file=sys.stderr, flush=True)
+            rows.append(row)
     return rows

@@ -65,21 +65,22 @@ def sweep_temps(folder: str | os.PathLike, deep: bool = False) -> int:
     return len(gone)
 
 
-def training_held_elsewhere(project_path: Path) -> bool:
-    """Whether another live process (or one on another computer) holds the training lock."""
+def training_held(project_path: Path) -> bool:
+    """Whether a live process (this one too, or one on another computer) holds the training
+    lock: its run is going on."""
     holder = read_holder(Path(project_path) / LOCK_FILES["training"])
     if holder is None:
         return (Path(project_path) / LOCK_FILES["training"]).exists()  # being written now
-    return holder.pid != os.getpid() and holder.alive() is not False
+    return holder.alive() is not False
 
 
 def mark_interrupted(project_path: str | os.PathLike, *, locked: bool = False) -> list[str]:
     """Runs still "running" whose process is gone become "interrupted" (resumable where a
     last.pt is kept); a sentence per run. `locked`: the caller holds the training lock, so no
-    run can be going on. Nothing is changed while another process may be training."""
+    run can be going on. Nothing is changed while a process may be training."""
     path = Path(project_path)
     runs = path / "models" / "runs"
-    if not runs.is_dir() or (not locked and training_held_elsewhere(path)):
+    if not runs.is_dir() or (not locked and training_held(path)):
         return []
     notes = []
     for folder in sorted(p for p in runs.iterdir() if p.is_dir()):
@@ -106,7 +107,7 @@ def sweep(project_path: str | os.PathLike) -> list[str]:
     """Clear what killed processes left in a writable project (temporary files, runs stuck at
     "running"); a sentence for people per thing done."""
     path = Path(project_path)
-    busy = training_held_elsewhere(path)
+    busy = training_held(path)
     n = sum(sweep_temps(path / sub) for sub in SWEPT)
     n += sum(sweep_temps(path / s, deep=True) for s in SWEPT_DEEP if not (busy and s == "models"))
     notes = [f"Removed {n} unfinished temporary file(s) left by a killed process."] if n else []

@@ -231,3 +231,16 @@ def test_names_with_control_characters_print_on_one_line():
     assert shown("\x1b[2Jx\u202e.png") == "\\x1b[2Jx\\u202e.png"
     assert shown("é ü 画像.png") == "é ü 画像.png"
     assert "\n" not in str(BadImage("evil\nname.png", "the file is empty"))
+
+
+def test_a_run_going_on_is_not_marked_interrupted(tmp_path):
+    from engine.project.locks import project_lock
+
+    p = make_project(tmp_path / "p", n=2, size=16)
+    run = p.path / "models" / "runs" / "R"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"run_id": "R", "status": "running"}))
+    with project_lock(p.path, "training"):  # a training of this process holds the project
+        Project.open(p.path).close()
+    assert json.loads((run / "run.json").read_text())["status"] == "running"
+    p.close()
