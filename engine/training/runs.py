@@ -172,6 +172,10 @@ def get_run(project, run_id: str) -> RunRecord:
         Path(project.path) / MODELS_DIR / RUNS_DIR, run_id, "The run id", file=RUNS_DIR
     )
     rec = read_run(folder)
+    if rec is None and (folder / RUN_FILE).is_file():
+        raise TrainingError(
+            f"{folder / RUN_FILE} is damaged (not a run record), so run {run_id} cannot be used."
+        )
     if rec is None:
         raise TrainingError(f"The project has no training run {run_id!r}.")
     return rec
