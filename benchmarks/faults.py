@@ -7,6 +7,13 @@ an import, a training checkpoint write and an export. Prints counts; all zeros i
   orphans_left  after the next open: copies with no row, temporary or zero-byte files, rows
                 with no file, images without a split, stray .tmp files
   tracebacks    Python tracebacks (or crashes) printed by the commands a user runs
+  outside_writes files outside the project written or created by what a project file says
+                (issue 19: measured in the hostile-project cases)
+
+Hostile projects (issue 19, benchmarks/faults_hostile.py): paths out of the project in
+project.db and run ids, restore while the project is open elsewhere, a mask of the wrong size,
+damaged project files under every command, read-only lr-find / use-run, a full disk when the
+model in use is written, kill -9 while training or export writes its model.
 
 Kill points: the named points of tests/support/faults.py (mid-copy, between naming and commit,
 after a commit, before splits) plus kills at fixed delays after the import started. Disk full:
@@ -14,6 +21,7 @@ a tmpfs of a few MB where this process may mount one (root), else the same failu
 (OSError(ENOSPC) from the copy, torch.save and the export writer) in a child process.
 
     python benchmarks/faults.py --json [--n 2000] [--inject] [--skip-kills]
+                                       [--skip-hostile | --only-hostile]
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import faults_hostile  # noqa: E402
 from engine.project.store import Project  # noqa: E402
 from tests.support import faults  # noqa: E402
 
@@ -217,16 +226,23 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=2000, help="images in the killed imports")
     ap.add_argument("--batch", type=int, default=50, help="files committed per transaction")
     ap.add_argument("--inject", action="store_true", help="inject disk full even as root")
-    ap.add_argument("--skip-kills", action="store_true", help="only the disk-full cases")
+    ap.add_argument("--skip-kills", action="store_true", help="no killed imports")
+    ap.add_argument("--skip-hostile", action="store_true", help="no hostile-project cases")
+    ap.add_argument("--only-hostile", action="store_true", help="only the hostile-project cases")
     args = ap.parse_args()
-    counts = {"runs": 0, "files_lost": 0, "orphans_left": 0, "tracebacks": 0}
+    counts = {"runs": 0, "files_lost": 0, "outside_writes": 0, "orphans_left": 0, "tracebacks": 0}
     why_not = "--inject given" if args.inject else faults.can_mount()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="topdown-faults-") as tmp:
         work = Path(tmp)
-        src = faults.write_sources(work / "src", args.n)
-        cases = [] if args.skip_kills else kill_matrix(work, src, args.n, args.batch, counts)
-        cases += disk_full(work, counts, mount=not why_not)
+        cases = []
+        if not args.only_hostile:
+            src = faults.write_sources(work / "src", args.n)
+            cases += [] if args.skip_kills else kill_matrix(work, src, args.n, args.batch, counts)
+            cases += disk_full(work, counts, mount=not why_not)
+        if not args.skip_hostile:
+            small = faults.write_sources(work / "hostile-src", 24, size=32)
+            cases += faults_hostile.hostile(work / "hostile", small, counts)
     out = {
         **counts,
         "disk_full": "tmpfs" if not why_not else f"injected ({why_not})",
@@ -239,7 +255,7 @@ def main() -> int:
     else:
         for row in cases:
             print(row)
-        print({k: out[k] for k in ("runs", "files_lost", "orphans_left", "tracebacks")})
+        print({k: out[k] for k in counts})
     return 0
 
 

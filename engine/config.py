@@ -48,11 +48,38 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> TrainConfig:
-        """Build from saved JSON, ignoring unknown keys (older/newer versions)."""
-        names = {f.name for f in fields(cls)}
-        data = _upgrade(dict(data or {}))
-        return cls(**{k: v for k, v in data.items() if k in names})
+    def from_dict(cls, data: dict | None, problems: list[str] | None = None) -> TrainConfig:
+        """Build from saved JSON, ignoring unknown keys (older/newer versions). A value of the
+        wrong type (a damaged or hand-edited training.json) keeps the default; `problems`
+        gets a sentence per such key."""
+        data = dict(data) if isinstance(data, dict) else {}
+        defaults = cls()
+        kept = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            value, default = data[f.name], getattr(defaults, f.name)
+            if _fits(value, default, f.name):
+                number = isinstance(default, float) and value is not None
+                kept[f.name] = float(value) if number else value
+            elif problems is not None:
+                text = repr(value)
+                text = text if len(text) <= 40 else text[:37] + "..."
+                problems.append(f"{f.name} {text} is not a valid value; {default!r} is used")
+        return cls(**_upgrade(kept))
+
+
+def _fits(value, default, name: str) -> bool:
+    """Whether a saved value has the type of its field's default (lr may be None)."""
+    if name == "lr" and value is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float) or name == "lr":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    return isinstance(value, type(default))
 
 
 def _upgrade(data: dict) -> dict:

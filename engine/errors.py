@@ -9,6 +9,8 @@ the job and live with the code that raises them.
 
 from __future__ import annotations
 
+import re
+
 
 class EngineError(Exception):
     """Base of the engine's errors: the message is meant for the user."""
@@ -108,3 +110,34 @@ def storage_errno(e: BaseException) -> str:
         if needle in text:
             return name
     return ""
+
+
+def load_refusal(path: object, e: BaseException, kind: str = "model file") -> str:
+    """Why torch.load(weights_only=True) refused `path`, in words for a person: a file holding
+    Python objects (that could run code when loaded) is said to be refused for that reason,
+    never with torch's hint to load it unrestricted; other failures keep torch's first line."""
+    text = str(e)
+    if "weights only load failed" in text.lower() or "unpickl" in type(e).__name__.lower():
+        return (
+            f"{shown(path)} was refused: it holds Python objects beside the weights, and "
+            "loading those could run code on this computer, so Topdown does not open it. "
+            f"Use a {kind} that holds only weights (a Topdown model, or a state dict)."
+        )
+    first = (text.strip().splitlines() or [type(e).__name__])[0]
+    return f"{shown(path)} is not a readable {kind} ({shown(first)})"
+
+
+def shown(text: object) -> str:
+    """`text` (a file name, a path) safe to print on one line: control and format characters
+    (a newline in a name, an escape sequence, a right-to-left override) and undecodable bytes
+    are written as escapes (\\n, \\x1b, \\u202e, \\udcff); everything else as it is."""
+    s = str(text)
+    if _UNSAFE.search(s) is None:
+        return s
+    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+
+
+# C0/C1 controls, bidi and other invisible format marks, lone surrogates (undecodable bytes)
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)

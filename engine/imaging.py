@@ -15,8 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.errors import shown
+
 # Pillow warns past MAX_IMAGE_PIXELS and raises past twice that; we refuse past the limit.
 MAX_PIXELS = 89_478_485
+_LIMIT = f"the limit is {MAX_PIXELS:,} pixels, a guard against decompression bombs"
 IMAGE_EXTENSIONS = {
     ".jpg",
     ".jpeg",
@@ -38,7 +41,7 @@ class BadImage(ValueError):
     def __init__(self, path: str | os.PathLike, reason: str):
         self.path = str(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        super().__init__(f"{shown(self.path)}: {reason}")
 
 
 def is_image_name(path: str | os.PathLike) -> bool:
@@ -71,14 +74,14 @@ def _open(path: str | os.PathLike, draft: int | None = None, data: bytes | None 
             im = Image.open(p if data is None else io.BytesIO(data))
             w, h = im.size
             if w * h > MAX_PIXELS:
-                raise BadImage(p, f"image is too large ({w}x{h} pixels; limit {MAX_PIXELS:,})")
+                raise BadImage(p, f"image is too large ({w}x{h} pixels; {_LIMIT})")
             if draft and im.format == "JPEG":
                 im.draft("RGB", (draft, draft))  # decode at reduced scale: fast thumbnails
             im.load()
     except BadImage:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
-        raise BadImage(p, f"image is too large (decompression-bomb guard: {e})") from e
+        raise BadImage(p, f"image is too large ({_LIMIT})") from e
     except UnidentifiedImageError as e:
         raise BadImage(p, "not an image file, or a format Topdown cannot read") from e
     except OSError as e:
@@ -150,6 +153,17 @@ def load_mask(path: str | os.PathLike) -> np.ndarray:
             return a[..., 0].copy()
         raise BadImage(path, "colour mask: save masks as class-index (grayscale or palette) PNGs")
     return np.array(im.convert("L"), dtype=np.uint8)
+
+
+def mask_size_problem(
+    mask_path: str | os.PathLike, shape: tuple[int, ...], image: str, size: tuple[int, int]
+) -> str:
+    """The sentence for a mask whose (height, width) `shape` is not its image's (width, height)
+    `size`: a mask must cover its image pixel for pixel (never resized silently)."""
+    return (
+        f"Mask {shown(mask_path)} is {shape[1]} × {shape[0]} px but its image {shown(image)} is "
+        f"{size[0]} × {size[1]} px: a mask must match its image pixel for pixel."
+    )
 
 
 def mask_values(mask: np.ndarray, ignore: int = 255) -> list[int]:

@@ -74,6 +74,7 @@ def run_check(
     check()
     findings += _classes(project, recs, task)
     findings += _sizes(recs, size)
+    findings += _mask_sizes(project, recs) if task == "segmentation" else []
     findings += _color_mix(recs, cache)
     findings += _unlabeled(recs, task)
     findings += _label_mistakes(project, recs)
@@ -211,9 +212,38 @@ def _mask_classes(project, r) -> int:
     from engine.imaging import BadImage, load_mask, mask_values
 
     try:
-        return len([v for v in mask_values(load_mask(project.abspath(r.mask))) if v != 255])
+        return len([v for v in mask_values(load_mask(project.mask_path(r))) if v != 255])
     except (BadImage, OSError):
         return 2  # unreadable masks are training's to report, not counted here
+
+
+def _mask_sizes(project, recs) -> list[Finding]:
+    """Masks that do not match their image pixel for pixel (training refuses them; they are
+    never resized). Reads only each PNG's header."""
+    from PIL import Image
+
+    from engine.imaging import BadImage, mask_size_problem
+
+    wrong: dict[int, str] = {}
+    for r in recs:
+        if r.mask is None:
+            continue
+        try:
+            path = project.mask_path(r)
+            with Image.open(path) as im:
+                w, h = im.size
+        except (BadImage, OSError, ValueError):
+            continue  # unreadable: training reports it
+        if (w, h) != (r.width, r.height):
+            wrong[r.id] = mask_size_problem(r.mask, (h, w), r.name, (r.width, r.height))
+    if not wrong:
+        return []
+    return [Finding(
+        "mask_size", "high", f"{len(wrong)} mask(s) do not match their image's size",
+        "; ".join(list(wrong.values())[:3]) + ". Training refuses them: repaint them, or remove "
+        "the images and import them again with masks of the right size.",
+        list(wrong), notes=wrong,
+    )]  # fmt: skip
 
 
 def _sizes(recs, size: int) -> list[Finding]:

@@ -18,6 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from engine.atomic import write_file
+from engine.errors import StorageError
+from engine.project.paths import inside
+
 CACHE_FILE = "thumbs/dhash.npz"
 NEAR_BITS = 4  # at most this many of 64 bits differ: a near duplicate
 WINDOW = 48  # neighbours compared inside one band bucket (bounds the work on huge buckets)
@@ -64,17 +68,20 @@ def load_cache(folder: Path) -> dict[str, tuple[int, bool]]:
 
 
 def save_cache(folder: Path, cache: dict[str, tuple[int, bool]]) -> None:
+    """Write the cache (atomically); a disk that refuses (a read-only project, a full disk) only
+    costs the time to hash again next check."""
     p = Path(folder) / CACHE_FILE
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".dhash.{os.getpid()}.tmp.npz")
     keys = sorted(cache)
-    np.savez(
-        tmp,
-        sha1=np.array(keys, dtype="U40"),
-        hash=np.array([cache[k][0] for k in keys], dtype=np.uint64),
-        gray=np.array([cache[k][1] for k in keys], dtype=bool),
-    )
-    os.replace(tmp, p)
+    arrays = {
+        "sha1": np.array(keys, dtype="U40"),
+        "hash": np.array([cache[k][0] for k in keys], dtype=np.uint64),
+        "gray": np.array([cache[k][1] for k in keys], dtype=bool),
+    }
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        write_file(p, lambda f: np.savez(f, **arrays), durable=False)
+    except (OSError, StorageError):
+        pass
 
 
 def hash_images(
@@ -90,14 +97,14 @@ def hash_images(
     cache = load_cache(folder)
     todo = [(s, f) for s, f in dict(items).items() if s not in cache]
     bad: list[tuple[str, str]] = []
-    root = str(folder)
     for k, (sha1, rel) in enumerate(todo):
         if k % 256 == 0:
             check()
             progress(k, len(todo))
-        thumb = os.path.join(root, "thumbs", f"{sha1}_128.jpg")
         try:
-            cache[sha1] = dhash_file(thumb if os.path.isfile(thumb) else os.path.join(root, rel))
+            thumb = inside(folder, f"thumbs/{sha1}_128.jpg", f"the content hash of {rel}")
+            src = thumb if os.path.isfile(thumb) else inside(folder, rel, f"image {rel}")
+            cache[sha1] = dhash_file(src)
         except Exception as e:  # noqa: BLE001 - any decoder error: report the file, go on
             bad.append((rel, f"cannot be read ({e})"))
         if k and k % 20000 == 0:

@@ -52,7 +52,7 @@ def training_label_mistakes(
         xs, batch = [], []
         for r in todo[start : start + BATCH]:
             try:
-                xs.append(predictor.prepare(str(project.abspath(r.file)))[0])
+                xs.append(predictor.prepare(str(project.image_path(r)))[0])
                 batch.append(r)
             except (BadImage, OSError):
                 continue  # the check's "unreadable" finding names it

@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from engine.errors import shown
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -51,14 +53,14 @@ def label_next(project, n: int, as_json: bool) -> int:
     elif not rows:
         print("No unlabeled images.")
     for r in rows if not as_json else []:
-        print(f"{r['uncertainty']:.3f}  {r['name']}")
+        print(f"{r['uncertainty']:.3f}  {shown(r['name'])}")
     return 0
 
 
 def _names(project, ids: list[int], limit: int = 6) -> str:
     recs = project.images(ids[:limit])
     more = f" (+{len(ids) - limit} more)" if len(ids) > limit else ""
-    return ", ".join(r.name for r in recs) + more
+    return ", ".join(shown(r.name) for r in recs) + more
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +116,7 @@ def _print(project, rep, fixed: list[str]) -> None:
         print("No problems found.")
     for f in rep.findings:
         print(f"\n[{f.severity}] {f.kind}: {f.title}")
-        print(f"  {f.detail}")
+        print(f"  {shown(f.detail)}")
         if f.groups:
             for g in f.groups[:3]:
                 print("  group: " + _names(project, g))

@@ -16,6 +16,7 @@ from engine.cli import predict as predict_cmds
 from engine.cli import project as project_cmds
 from engine.cli import selftest as selftest_cmds
 from engine.cli import train as train_cmds
+from engine.errors import EngineError, shown
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,11 +40,17 @@ def run(argv: list[str]) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
+    except EngineError as e:  # every command: the engine's message, one line, no traceback
+        print(f"error: {shown(e)}", file=sys.stderr)
+        return 1
+    except OSError as e:  # the disk or a file refused (not a pipe): what it said, and where
+        if isinstance(e, BrokenPipeError):
+            return _closed_pipe()
+        print(f"error: {shown(e)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return _closed_pipe()
 
 
 def _closed_pipe() -> int:

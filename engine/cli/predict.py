@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from engine.devices import DEVICE_CHOICES
+from engine.errors import shown
 from engine.imaging import is_image_name
 
 
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         if args.heatmap and "error" not in rec:
             rec["heatmaps"] = _heatmaps(predictor, pred.path, args, used_heat)
         n_ok += "error" not in rec
-        line = json.dumps(rec) if args.json else _text(rec, predictor.targets)
+        line = json.dumps(rec) if args.json else shown(_text(rec, predictor.targets))
         print(line, flush=True)
 
     predictor.predict_many(paths, on_item=on_item, tta=args.tta, batch_size=args.batch_size)

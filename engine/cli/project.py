@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from engine.errors import StorageError
+from engine.errors import StorageError, shown
 from engine.project.store import TASKS, Project, ProjectError
 
 MAX_LISTED = 20  # skipped files / duplicates printed before "... and N more"
@@ -89,9 +89,9 @@ def _fail(msg: str) -> int:
 
 
 def _print_report(rep) -> None:
-    print(rep.summary() + ".")
+    print(shown(rep.summary()) + ".")
     for line in rep.details(with_classes=False):  # the classes are listed with their counts
-        print(line)
+        print(shown(line))
     for title, rows in (
         ("Skipped", rep.skipped),
         ("Not matched", rep.unmatched),
@@ -103,7 +103,7 @@ def _print_report(rep) -> None:
             continue
         print(f"{title}:")
         for path, why in rows[:MAX_LISTED]:
-            print(f"  {path}: {why}")
+            print(f"  {shown(path)}: {shown(why)}")
         if len(rows) > MAX_LISTED:
             print(f"  ... and {len(rows) - MAX_LISTED} more")
 
@@ -281,7 +281,7 @@ def cmd_info(args) -> int:
         if skipped:
             print(f"Skipped files ({len(skipped)}):")
             for path, why in skipped[:MAX_LISTED]:
-                print(f"  {path}: {why}")
+                print(f"  {shown(path)}: {shown(why)}")
             if len(skipped) > MAX_LISTED:
                 print(f"  ... and {len(skipped) - MAX_LISTED} more (see --json)")
     return 0

@@ -178,7 +178,12 @@ def _fitting_arch(arch: str, task: str) -> str | None:
 def _config(project, args) -> TrainConfig:
     from engine.models.registry import architectures_for, default_arch
 
-    cfg = TrainConfig.from_dict(project.load_settings())
+    problems: list[str] = []
+    saved = project.load_settings(problems=problems)
+    cfg = TrainConfig.from_dict(saved, problems)
+    for line in problems:  # a damaged training.json: named, its defaults used
+        where = "" if line.startswith(str(project.path)) else f"{project.path / 'training.json'}: "
+        print(f"note: {where}{line}", file=sys.stderr)
     if args.arch:
         name = _fitting_arch(args.arch, project.task)
         if name is None:

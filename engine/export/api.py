@@ -24,6 +24,7 @@ from engine.errors import EngineError, storage_errno, storage_error
 from engine.export import backends
 from engine.export.parity import ParityResult, check_parity, parity_inputs
 from engine.imaging import file_sha256
+from engine.project.sweep import sweep, sweep_temps
 
 FORMATS = tuple(backends.FORMATS)
 CARD_NAME = "model.json"
@@ -84,6 +85,9 @@ def export_model(
     predictor, project_path = _load(project_or_model_path)
     out = _output_folder(out_dir, project_path, Path(predictor.source), fmt)
     created = _prepare_folder(out)
+    sweep_temps(out)  # what an export killed mid-write left (engine.project.sweep)
+    if project_path is not None:  # and what a killed training left in the project
+        sweep(project_path)
     final, card_path = out / backends.FORMATS[fmt], out / CARD_NAME
     tmp = out / f".{final.name}.{os.getpid()}.tmp"
     card_tmp = out / f".{CARD_NAME}.{os.getpid()}.tmp"

@@ -103,7 +103,7 @@ def _image_paths(project_path: Path | None, limit: int) -> tuple[list[Path], str
             ids = project.query(split=split) if split else project.query()
             recs = project.images(ids[: limit * 2])  # a few spares for unreadable files
             if recs:
-                return [project.abspath(r.file) for r in recs], kind
+                return [project.image_path(r) for r in recs], kind
     return [], ""
 
 

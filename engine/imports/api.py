@@ -36,7 +36,14 @@ from engine.imports.formats import (
     regex_items,
 )
 from engine.imports.layouts import MASK_SUFFIXES, SegLayout, detect_segmentation
-from engine.imports.pipeline import IGNORED_FILES, ImportItem, ImportReport, ImportRun, ImportTuning
+from engine.imports.pipeline import (
+    IGNORED_FILES,
+    ImportItem,
+    ImportReport,
+    ImportRun,
+    ImportTuning,
+    links_outside,
+)
 from engine.imports.segmentation import layout_items, loose_items, seg_items
 from engine.project import recovery
 from engine.project.db import READ_ONLY
@@ -179,6 +186,7 @@ def import_folder(
         raise ProjectError(f"{folder} is not a folder.")
     report = ImportReport()
     items = _folder_items(project, folder, label, report, ignore_void)
+    report.notes += links_outside(folder, items)
     split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
     return _finish(
         project,
@@ -330,6 +338,7 @@ def import_segmentation(
     items = seg_items(
         project, Path(images_dir), Path(masks_dir), codes_file, report, ignore_void=ignore_void
     )
+    report.notes += links_outside(Path(images_dir), items)
     split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
     return _finish(
         project,

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from engine.control import Cancelled, RunControl
-from engine.errors import StorageError, storage_error
+from engine.errors import StorageError, shown, storage_error
 from engine.events import Progress
 from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
 from engine.imports.copies import Copies
@@ -150,6 +150,26 @@ def walk_files(folder: Path) -> list[Path]:
                 out.append(Path(e.path))
         stack.extend(reversed(subdirs))
     return out
+
+
+def links_outside(folder: Path, items: Sequence[ImportItem]) -> list[str]:
+    """A note naming the files of `items` (images or masks) that are symbolic links to
+    somewhere outside `folder`: they are imported (the user named the folder), and said so."""
+    root = os.path.realpath(folder)
+    found = []
+    for it in items:
+        for src in (it.src, it.mask_src):
+            if src is not None and os.path.islink(src):
+                real = os.path.realpath(src)
+                if not real.startswith(root.rstrip(os.sep) + os.sep):
+                    found.append(f"{shown(src)} -> {shown(real)}")
+    if not found:
+        return []
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return [
+        f"{len(found)} file(s) in {shown(folder)} are links to files outside it, and were "
+        f"imported from there: {'; '.join(found[:3])}{more}."
+    ]
 
 
 def not_a_file(path: Path) -> str | None:

@@ -63,7 +63,7 @@ def rank_unlabeled(
         raise ValueError("Uncertainty ranking needs a classification, multi-label or "
                          "segmentation model.")  # fmt: skip
     recs = project.images(project.query(unlabeled=True))
-    items = [(r.id, str(project.abspath(r.file))) for r in recs]
+    items = [(r.id, str(project.image_path(r))) for r in recs]
     return rank_items(
         predictor,
         items,

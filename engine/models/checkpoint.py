@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ModelFileError, storage_errno, storage_error
+from engine.atomic import write_file
+from engine.errors import ModelFileError, load_refusal
 
 FORMAT = "topdown-model"
 VERSION = 1
@@ -30,43 +30,12 @@ REQUIRED = ("task", "arch", "n_outputs", "image_size", "mean", "std", "model_sta
 def atomic_save(obj: dict, path: Path) -> None:
     """torch.save to a temporary file beside `path`, fsync, then rename over `path`. When the
     disk refuses (full, read-only, no permission, I/O error) the temporary file is removed, the
-    old `path` stays as it was, and a StorageError names the folder and the remedy."""
+    old `path` stays as it was, and a StorageError names the folder and the remedy
+    (engine.atomic)."""
     import torch
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as e:
-        _discard(tmp)
-        code = storage_errno(e) or (_low_space(path.parent) if isinstance(e, RuntimeError) else "")
-        if isinstance(e, OSError) or code:
-            raise storage_error(
-                e if isinstance(e, OSError) else None,
-                path.parent,
-                f"saving the model {path.name}",
-                code=code,
-            ) from e
-        raise
-
-
-def _discard(tmp: Path) -> None:
-    try:
-        tmp.unlink(missing_ok=True)
-    except OSError:
-        pass
-
-
-def _low_space(folder: Path, margin: int = 64 << 20) -> str:
-    """ENOSPC when `folder`'s disk has under `margin` bytes free (torch reports a short write
-    as a RuntimeError such as "unexpected pos"), else ''."""
-    try:
-        return "ENOSPC" if shutil.disk_usage(folder).free < margin else ""
-    except OSError:
-        return ""
+    path = Path(path)
+    write_file(path, lambda f: torch.save(obj, f), doing=f"saving the model {path.name}")
 
 
 def model_in_use_file(project_dir: str | os.PathLike) -> Path | None:
@@ -89,7 +58,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # not a zip / pickle refused / truncated
-        raise ModelFileError(f"{p} is not a readable Topdown model file ({e})") from e
+        raise ModelFileError(load_refusal(p, e, "Topdown model file")) from e
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ModelFileError(f"{p} is not a Topdown model file (no '{FORMAT}' marker).")
     missing = [k for k in REQUIRED if k not in ckpt]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import WeightsError, WeightsUnavailable
+from engine.errors import WeightsError, WeightsUnavailable, load_refusal
 from engine.events import DownloadProgress
 from engine.imaging import file_sha256
 
@@ -243,7 +243,7 @@ def read_state_file(path: str | os.PathLike) -> dict:
         else:
             obj = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # pickle / zip / weights_only / header refusals: "not usable"
-        raise WeightsError(f"{p} is not a readable PyTorch weights file ({e})") from e
+        raise WeightsError(load_refusal(p, e, "PyTorch weights file")) from e
     if isinstance(obj, dict) and isinstance(obj.get("model_state"), dict):
         obj = obj["model_state"]
     elif isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):

@@ -195,6 +195,7 @@ def restore(path: Path) -> Restored:
             f"{db_file} is damaged and there is no usable backup in {path / BACKUP_DIR}. "
             "Make a new project and import the images again."
         )
+    _refuse_while_open(path)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     kept = path / f"{DB_FILE}.damaged-{stamp}"
     tmp = path / f".{DB_FILE}.restoring.{os.getpid()}.tmp"
@@ -212,6 +213,20 @@ def restore(path: Path) -> Restored:
     finally:
         tmp.unlink(missing_ok=True)
     return Restored(good, kept if moved else None)
+
+
+def _refuse_while_open(path: Path) -> None:
+    """ProjectError naming who has the project open: a process holding the database would go
+    on writing into the damaged file once it is moved aside, and report success."""
+    from engine.project.locks import open_elsewhere
+
+    holders = open_elsewhere(path)
+    if holders:
+        who = "; ".join(h.describe() for h in holders[:3])
+        raise ProjectError(
+            f"{path} is open in another window or process ({who}). Close it there first, then "
+            "restore; nothing was changed."
+        )
 
 
 def offer(path: Path) -> str:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.errors import DamagedProjectError, NewerVersionError, ProjectError
+from engine.errors import DamagedProjectError, NewerVersionError, ProjectError, shown
 from engine.project import backup as project_backup
 from engine.project.dbguard import GuardedConnection
 from engine.project.records import (
@@ -212,19 +212,33 @@ def read_meta(path: Path) -> dict:
         raise ProjectError(f"{pj} cannot be read: {e}") from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ProjectError(f"{pj} is not a Topdown project file.")
-    version = int(meta.get("schema_version", 0))
+    version = meta.get("schema_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ProjectError(f"{pj} is damaged: schema_version {_brief(version)} is not a number.")
     if version > SCHEMA_VERSION:
         raise NewerVersionError(
             f"{path} was saved by a newer version of Topdown (project format {version}; "
             f"this version reads up to {SCHEMA_VERSION}). Update Topdown to open it."
         )
-    if meta.get("task") not in TASKS:
-        raise ProjectError(f"{pj} names an unknown task {meta.get('task')!r}.")
+    if not isinstance(meta.get("task"), str) or meta["task"] not in TASKS:
+        raise ProjectError(f"{pj} names an unknown task {_brief(meta.get('task'))}.")
+    for key, ok in (
+        ("name", lambda v: isinstance(v, str)),
+        ("targets", lambda v: isinstance(v, list) and all(isinstance(t, str) for t in v)),
+    ):
+        if key in meta and meta[key] is not None and not ok(meta[key]):
+            raise ProjectError(f"{pj} is damaged: {key} {_brief(meta[key])} has the wrong type.")
     if not (path / DB_FILE).is_file():
         raise DamagedProjectError(
             f"{path} is missing its database {DB_FILE}.{project_backup.offer(path)}", str(path)
         )
     return meta
+
+
+def _brief(value: object) -> str:
+    """A value read from a damaged file, short and on one line, for a message."""
+    text = repr(value)
+    return shown(text if len(text) <= 60 else text[:57] + "...")
 
 
 def check_db_version(db: sqlite3.Connection, path: Path) -> None:
@@ -247,12 +261,13 @@ def backfill_mask_labels(db: sqlite3.Connection, path: Path) -> None:
         "(SELECT 1 FROM labels l WHERE l.image_id=i.id) ORDER BY i.id"
     ).fetchall()
     from engine.imaging import BadImage, load_mask, mask_values
+    from engine.project.paths import inside
 
     by_pos = {pos: cid for cid, pos in db.execute("SELECT id, position FROM classes")}
     rows = []
     for iid, rel in todo:
         try:
-            values = mask_values(load_mask(path / rel))
+            values = mask_values(load_mask(inside(path, rel, f"the mask of image {iid}")))
         except (BadImage, OSError):
             continue
         rows += [(iid, by_pos[v]) for v in values if v in by_pos]

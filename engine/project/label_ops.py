@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from engine.errors import ProjectError
 
@@ -80,7 +81,8 @@ class LabelOps:
         elif present is None:
             from engine.imaging import load_mask, mask_values
 
-            present = self.mask_classes(mask_values(load_mask(self.path / mask_rel)))
+            path = self.abspath(mask_rel, f"the mask of image {image_id}")
+            present = self.mask_classes(mask_values(load_mask(path)))
         with self._lock, self._db:
             cids = [self._class_id(n) for n in present]
             self._db.execute("UPDATE images SET mask=? WHERE id=?", (mask_rel, image_id))
@@ -102,7 +104,8 @@ class LabelOps:
         classes = self.classes()
         arr = masks.check_mask(rec, mask, len(classes))
         rel = rec.mask or masks.new_mask_rel(self.path, rec)
-        masks.write_mask_png(self.path / rel, arr, [c.color for c in classes])
+        target = self.mask_path(replace(rec, mask=rel))  # a stored path: inside the project
+        masks.write_mask_png(target, arr, [c.color for c in classes])
         present, _ = masks.present_values(arr, len(classes))
         self.set_mask(image_id, rel, self.mask_classes(present))
         return rel
@@ -115,13 +118,15 @@ class LabelOps:
         if not rec.mask:
             return None
         try:
-            return load_mask(self.path / rec.mask)
+            return load_mask(self.mask_path(rec))
         except BadImage as e:
             raise ProjectError(f"{rec.name}: its mask cannot be read ({e.reason}).") from e
 
     def clear_mask(self, image_id: int) -> None:
         """Take an image's mask away (it counts as unlabeled again); the file is deleted."""
+        self.check_writable()
         rec = self.image(image_id)
+        target = self.mask_path(rec) if rec.mask else None  # refused before the row changes
         self.set_mask(image_id, None)
-        if rec.mask:
-            (self.path / rec.mask).unlink(missing_ok=True)
+        if target is not None:
+            target.unlink(missing_ok=True)

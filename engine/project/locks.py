@@ -114,13 +114,7 @@ def project_lock(
     """Hold the project's `kind` lock for the body of the with-block; raise `error` naming the
     holder when another live process (or another job of this one) holds it."""
     path = Path(project_path) / LOCK_FILES[kind]
-    me = LockHolder(
-        pid=os.getpid(),
-        host=socket.gethostname(),
-        since=time.time(),
-        command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else "",
-        token=os.urandom(8).hex(),
-    )
+    me = _me()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(5):
@@ -146,3 +140,59 @@ def project_lock(
     finally:
         if read_holder(path) == me:
             path.unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------- who has the project open
+OPEN_DIR = ".open"  # one file per process that has the project open for changes
+
+
+def mark_open(project_path: str | os.PathLike) -> Path | None:
+    """Record that this process has the project open (PROJECT/.open/<pid>.<token>.json, with
+    who and since when), so that `restore` can refuse while it is; None when it cannot be
+    written (the project then opens all the same)."""
+    folder = Path(project_path) / OPEN_DIR
+    me = _me()
+    path = folder / f"{me.pid}.{me.token}.json"
+    try:
+        folder.mkdir(exist_ok=True)
+        if not _create(path, me):
+            return None
+    except OSError:
+        return None
+    return path
+
+
+def unmark_open(mark: Path | None) -> None:
+    if mark is not None:
+        try:
+            mark.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def open_elsewhere(project_path: str | os.PathLike) -> list[LockHolder]:
+    """The processes that have the project open for changes (this one included); marks left
+    by processes that are gone are removed."""
+    folder = Path(project_path) / OPEN_DIR
+    try:
+        files = sorted(folder.glob("*.json"))
+    except OSError:
+        return []
+    found = []
+    for f in files:
+        holder = read_holder(f)
+        if holder is not None and holder.alive() is False:
+            unmark_open(f)
+        elif holder is not None or not _is_stale(f, holder):
+            found.append(holder or LockHolder(0, "?", time.time(), "starting"))
+    return found
+
+
+def _me() -> LockHolder:
+    return LockHolder(
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        since=time.time(),
+        command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else "",
+        token=os.urandom(8).hex(),
+    )

@@ -9,14 +9,13 @@ Never imports Qt or torch.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from engine.atomic import write_file
 from engine.errors import ProjectError
 from engine.project.records import IGNORE_INDEX, ImageRecord
 
@@ -78,20 +77,11 @@ def palette(colors: Sequence[str]) -> list[int]:
 
 def write_mask_png(path: Path, mask: np.ndarray, colors: Sequence[str]) -> None:
     """Write `mask` to `path` atomically (temp file in the same folder, fsync, rename)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     a = np.ascontiguousarray(mask, dtype=np.uint8)
     im = Image.frombytes("P", (a.shape[1], a.shape[0]), a.tobytes())
     im.putpalette(palette(colors))
-    try:
-        with open(tmp, "wb") as f:
-            im.save(f, "PNG", compress_level=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    name = Path(path).name
+    write_file(path, lambda f: im.save(f, "PNG", compress_level=1), doing=f"saving the mask {name}")
 
 
 def new_mask_rel(project_path: Path, rec: ImageRecord) -> str:

@@ -7,8 +7,6 @@ these values stay light. Never imports Qt or torch.
 from __future__ import annotations
 
 import colorsys
-import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,11 +104,8 @@ def default_color(index: int) -> str:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that a crash leaves either the old or the new content, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write a file so that a crash leaves either the old or the new content, never half;
+    StorageError (and no temporary file) when the disk refuses (engine.atomic)."""
+    from engine.atomic import write_text
+
+    write_text(path, text)

@@ -11,6 +11,7 @@ Project purges its own removals on close and leftovers older than a day on open.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import ProjectError
+from engine.project.paths import OutsideProjectError, inside
 
 TRASH_DIR = "trash"
 THUMBS_DIR = "thumbs"  # engine.project.thumbnails.THUMBS_DIR (that module imports the store)
@@ -45,8 +47,15 @@ class Removal:
         return [r["id"] for r in self.rows]
 
 
-def _inside(rel: str | None, *folders: str) -> bool:
-    return bool(rel) and Path(rel).parts[:1] in [(f,) for f in folders] and ".." not in rel
+def _inside(path: Path, rel: str | None, *folders: str) -> bool:
+    """Whether a stored path names a file in one of the project's `folders` (never outside)."""
+    if not rel or Path(rel).parts[:1] not in [(f,) for f in folders]:
+        return False
+    try:
+        inside(path, rel, "a removed image's file")
+    except OutsideProjectError:
+        return False
+    return True
 
 
 def remove(path: Path, db: sqlite3.Connection, ids: Sequence[int]) -> Removal:
@@ -84,9 +93,10 @@ def remove(path: Path, db: sqlite3.Connection, ids: Sequence[int]) -> Removal:
     for row in rows:
         rels = [row["file"], row["mask"]]
         if row["sha1"] not in shared:  # thumbnails are per content: keep those still in use
-            rels += [f"{THUMBS_DIR}/{t.name}" for t in (path / THUMBS_DIR).glob(f"{row['sha1']}_*")]
+            thumbs = (path / THUMBS_DIR).glob(f"{glob.escape(str(row['sha1']))}_*")
+            rels += [f"{THUMBS_DIR}/{t.name}" for t in thumbs if "/" not in str(row["sha1"])]
         for rel in rels:
-            if not _inside(rel, "images", "masks", THUMBS_DIR):
+            if not _inside(path, rel, "images", "masks", THUMBS_DIR):
                 continue
             dest = f"{len(removal.files)}_{Path(rel).name}"
             try:

@@ -30,11 +30,14 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from engine.errors import NewerVersionError, ProjectError, StorageError
+from engine.errors import NewerVersionError, ProjectError, StorageError, shown
 from engine.project import backup as project_backup
 from engine.project import db as project_db
+from engine.project import locks as project_locks
+from engine.project import paths as project_paths
 from engine.project import queries as project_queries
 from engine.project import removal as project_removal
+from engine.project import sweep as project_sweep
 from engine.project.class_ops import ClassOps
 from engine.project.label_ops import LabelOps
 from engine.project.records import (  # re-exported: engine.project.store is the public import path
@@ -93,6 +96,8 @@ class Project(ClassOps, LabelOps, StateOps):
         self._meta = meta
         self._lock = threading.RLock()
         self._db, self.read_only = project_db.open_db(self.path)
+        # who has it open, so that a restore elsewhere refuses (engine.project.locks)
+        self._open_mark = None if self.read_only else project_locks.mark_open(self.path)
         self._listeners: list = []
         self._removals: set[str] = set()  # trash folders of this session's removals
         self._backups = project_backup.Schedule()  # rolling copies of project.db in .backup/
@@ -125,7 +130,7 @@ class Project(ClassOps, LabelOps, StateOps):
             (path / sub).mkdir(exist_ok=True)
         if project.task == "segmentation":
             project._backfill_mask_labels()
-        project.notices = project._recover()
+        project.notices = project._recover() + project_sweep.sweep(project.path)
         project_removal.purge_stale(path)
         return project
 
@@ -169,6 +174,8 @@ class Project(ClassOps, LabelOps, StateOps):
                 self._db.close()
             except sqlite3.Error:
                 pass
+            project_locks.unmark_open(self._open_mark)
+            self._open_mark = None
 
     def __enter__(self) -> Project:
         return self
@@ -217,17 +224,36 @@ class Project(ClassOps, LabelOps, StateOps):
         self._meta["targets"] = list(names)
         atomic_write_text(self.path / PROJECT_FILE, json.dumps(self._meta, indent=2))
 
-    def abspath(self, rel: str) -> Path:
-        return self.path / rel
+    def abspath(self, rel: str, what: str = "a path stored in the project") -> Path:
+        """The file `rel` (a path read from the project) names, checked to be inside the
+        project folder (engine.project.paths.inside): OutsideProjectError naming `what`
+        otherwise, before anything is read, written or deleted."""
+        return project_paths.inside(self.path, rel, what)
 
-    def load_settings(self, file: str = TRAINING_FILE) -> dict:
+    def image_path(self, rec: ImageRecord) -> Path:
+        """The project's copy of an image, checked to lie inside the project."""
+        return project_paths.inside(self.path, rec.file, f"image {rec.id} ({shown(rec.name)})")
+
+    def mask_path(self, rec: ImageRecord) -> Path:
+        """An image's mask file (rec.mask must be set), checked to lie inside the project."""
+        what = f"the mask of image {rec.id} ({shown(rec.name)})"
+        return project_paths.inside(self.path, rec.mask, what)
+
+    def load_settings(self, file: str = TRAINING_FILE, problems: list[str] | None = None) -> dict:
+        """The settings saved in `file` ({} when there are none). A damaged file (not JSON, or
+        JSON of another shape) reads as {} too, and `problems` gets a sentence naming it."""
         p = self.path / file
         if not p.is_file():
             return {}
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        except (OSError, ValueError) as e:
+            why = f"cannot be read ({shown(e)})"
+            data = None
+        else:
+            why = "" if isinstance(data, dict) else "does not hold a JSON object"
+        if why and problems is not None:
+            problems.append(f"{shown(p)} {why}; the default settings are used")
         return data if isinstance(data, dict) else {}
 
     def save_settings(self, data: dict, file: str = TRAINING_FILE) -> None:

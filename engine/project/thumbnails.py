@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from pathlib import Path
 
 from PIL import Image
 
+from engine.atomic import write_file
 from engine.imaging import load_rgb
+from engine.project.paths import inside
 from engine.project.store import ImageRecord, Project
 
 THUMBS_DIR = "thumbs"
@@ -23,8 +24,10 @@ JPEG_QUALITY = 85
 
 
 def thumbnail_path(project: Project, record: ImageRecord, size: int = 128) -> Path:
-    """Where the thumbnail of `record` at `size` lives (it may not exist yet)."""
-    return project.path / THUMBS_DIR / f"{record.sha1}_{int(size)}.jpg"
+    """Where the thumbnail of `record` at `size` lives (it may not exist yet); named by the
+    stored content hash, so checked like every stored path (OutsideProjectError)."""
+    what = f"the content hash of image {record.id}"
+    return inside(project.path, f"{THUMBS_DIR}/{record.sha1}_{int(size)}.jpg", what)
 
 
 def thumbnail(project: Project, record: ImageRecord, size: int = 128) -> Path:
@@ -39,7 +42,7 @@ def thumbnail(project: Project, record: ImageRecord, size: int = 128) -> Path:
         out = Path(tempfile.gettempdir()) / "topdown-thumbs" / out.name
         if out.is_file():
             return out
-    return make_thumbnail(project.abspath(record.file), out, size)
+    return make_thumbnail(project.image_path(record), out, size)
 
 
 def make_thumbnail(src: str | os.PathLike, out: Path, size: int = 128) -> Path:
@@ -48,13 +51,7 @@ def make_thumbnail(src: str | os.PathLike, out: Path, size: int = 128) -> Path:
     if im.width > size or im.height > size:
         im.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        im.save(tmp, "JPEG", quality=JPEG_QUALITY)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink(missing_ok=True)
+    write_file(out, lambda f: im.save(f, "JPEG", quality=JPEG_QUALITY), durable=False)
     return out
 
 

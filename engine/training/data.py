@@ -23,7 +23,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from engine.errors import TrainingError
-from engine.imaging import BadImage, load_mask, load_rgb, resample_filter
+from engine.imaging import BadImage, load_mask, load_rgb, mask_size_problem, resample_filter
 from engine.project.store import IGNORE_INDEX
 
 CACHE_OVERSIZE = 1.25  # train images are cached this much larger than the crop size
@@ -94,7 +94,7 @@ def prepare_data(project, config) -> DataSpec:
     for split, recs in (("train", train_recs), ("valid", valid_recs)):
         out = spec.train if split == "train" else spec.valid
         for r in recs:
-            out.append(Item(r.id, str(project.abspath(r.file)), _target(project, r, index, spec)))
+            out.append(Item(r.id, str(project.image_path(r)), _target(project, r, index, spec)))
     if task == "regression":
         arr = np.stack([it.target for it in spec.train])
         spec.target_mean = arr.mean(0).astype(float).tolist()
@@ -145,11 +145,16 @@ def _target(project, rec, index: dict[str, int], spec: DataSpec):
                 f"number(s) ({', '.join(spec.targets)}). Fix or clear its value."
             )
         return np.asarray(vals, np.float32)
-    mask_path = str(project.abspath(rec.mask))
+    mask_path = str(project.mask_path(rec))  # OutsideProjectError names the row
     try:
         m = load_mask(mask_path)
     except BadImage as e:
         raise TrainingError(f"Mask {mask_path} cannot be read: {e.reason}.") from e
+    if m.shape != (rec.height, rec.width):
+        raise TrainingError(
+            mask_size_problem(mask_path, m.shape, rec.name, (rec.width, rec.height))
+            + " Nothing was trained."
+        )
     bad = m[(m >= spec.n_outputs) & (m != IGNORE_INDEX)]
     if bad.size:
         raise TrainingError(

@@ -61,6 +61,7 @@ class Evaluation:
 
 def save_evaluation(folder: Path, ev: Evaluation, masks: dict[int, np.ndarray] | None = None):
     """Write evaluation.json (and the masks' evaluation.npz) into `folder`, each atomically."""
+    from engine.atomic import write_file
     from engine.project.store import atomic_write_text
 
     data = {
@@ -75,9 +76,8 @@ def save_evaluation(folder: Path, ev: Evaluation, masks: dict[int, np.ndarray] |
     }
     if masks:
         ids = np.array(sorted(masks), dtype=np.int64)
-        tmp = folder / f".{EVAL_NPZ}.tmp.npz"
-        np.savez_compressed(tmp, image_ids=ids, masks=np.stack([masks[int(i)] for i in ids]))
-        tmp.replace(folder / EVAL_NPZ)
+        stack = np.stack([masks[int(i)] for i in ids])
+        write_file(folder / EVAL_NPZ, lambda f: np.savez_compressed(f, image_ids=ids, masks=stack))
     else:
         (folder / EVAL_NPZ).unlink(missing_ok=True)  # masks of another model
     atomic_write_text(folder / EVAL_JSON, json.dumps(data))

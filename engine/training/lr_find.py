@@ -20,13 +20,13 @@ import copy
 import hashlib
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from engine.atomic import write_text
 from engine.config import DEFAULT_LR
 from engine.events import LRFinderResult, Progress
 from engine.training.learner import Learner, emit
@@ -186,15 +186,17 @@ def load_cached(project, key: str) -> LRFinderResult | None:
     """The stored result for `key`, or None (no file, other settings, unreadable)."""
     try:
         data = json.loads(_cache_path(project).read_text("utf-8"))
-        if data.get("key") != key:
+        if not isinstance(data, dict) or data.get("key") != key:
             return None
-        return LRFinderResult(
+        res = LRFinderResult(
             lrs=np.asarray(data["lrs"], float),
             losses=np.asarray(data["losses"], float),
             suggestion=float(data["suggestion"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return None  # unreadable or of another shape: swept again
+    ok = res.lrs.ndim == 1 and res.lrs.shape == res.losses.shape and len(res.lrs) > 0
+    return res if ok and math.isfinite(res.suggestion) and res.suggestion > 0 else None
 
 
 def save_cached(project, key: str, res: LRFinderResult) -> None:
@@ -207,6 +209,4 @@ def save_cached(project, key: str, res: LRFinderResult) -> None:
         "losses": [float(v) for v in res.losses],
         "suggestion": float(res.suggestion),
     }
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data))

@@ -6,7 +6,8 @@
         best.pt, last.pt     the run's best model, and its latest state (to resume it; gone
                              once the run finishes: only unfinished runs resume)
         history.json         one entry per epoch
-        run.json             status (running | stopped | failed | finished), start and end
+        run.json             status (running | stopped | failed | finished | interrupted:
+                             its process was killed, engine.project.sweep), start and end
                              time, settings, best and final metrics, whether it became in use
                              (all four written together at most once a minute while the run
                              goes, and when it ends: engine.training.callbacks.Checkpoints)
@@ -22,17 +23,17 @@ model in use has no run id.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from engine.atomic import copy_file
 from engine.config import TrainConfig
 from engine.control import RunControl
 from engine.devices import pick_device
 from engine.errors import ModelFileError, TrainingError
 from engine.models.checkpoint import BEST, LAST, MODELS_DIR, load_checkpoint, model_in_use_file
+from engine.project.paths import name_component
 from engine.project.store import atomic_write_text
 from engine.training.data import DataSpec, prepare_data
 from engine.training.eval_run import Masks, evaluate_saved
@@ -48,7 +49,7 @@ class RunRecord:
 
     run_id: str
     folder: Path
-    status: str = "running"  # running (or killed) | stopped | failed | finished
+    status: str = "running"  # running | stopped | failed | finished | interrupted (killed)
     started: str = ""  # local time, ISO 8601
     ended: str = ""
     config: dict = field(default_factory=dict)  # engine.config.TrainConfig.to_dict()
@@ -122,24 +123,59 @@ def _world_size() -> int:
 
 
 def read_run(folder: Path) -> RunRecord | None:
-    """The record in `folder`, or None if it has none or it cannot be read."""
+    """The record in `folder`, or None if it has none or it cannot be read, or is not a run
+    record (valid JSON of another shape, fields of the wrong type): such a run is left out of
+    the list, so one broken run.json never breaks the project's other runs or --resume."""
     try:
         data = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-        names = {f.name for f in fields(RunRecord)} - {"folder"}
-        return RunRecord(folder=folder, **{k: v for k, v in data.items() if k in names})
-    except (OSError, ValueError, TypeError):
+    except (OSError, ValueError):
         return None
+    if not isinstance(data, dict):
+        return None
+    rec = RunRecord(run_id=folder.name, folder=folder)
+    for f in fields(RunRecord):
+        if f.name in ("folder", "run_id") or f.name not in data:
+            continue
+        value, default = data[f.name], getattr(rec, f.name)
+        if not _same_kind(value, default, f.name):
+            return None
+        setattr(rec, f.name, value)
+    return rec
+
+
+_NUMBERS = {"best_metric", "in_use_metric", "lr_used"}  # float or None
+
+
+def _same_kind(value, default, name: str) -> bool:
+    """Whether a run.json value has the type its field needs (see RunRecord)."""
+    if name in _NUMBERS:
+        return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, type(default))
 
 
 def list_runs(project) -> list[RunRecord]:
     """Every readable run of the project, oldest first."""
     d = Path(project.path) / MODELS_DIR / RUNS_DIR
-    folders = sorted(p for p in d.iterdir() if p.is_dir()) if d.is_dir() else []
+    folders = (
+        sorted(p for p in d.iterdir() if p.is_dir() and not p.is_symlink()) if d.is_dir() else []
+    )
     return [r for r in map(read_run, folders) if r is not None]
 
 
 def get_run(project, run_id: str) -> RunRecord:
-    rec = read_run(Path(project.path) / MODELS_DIR / RUNS_DIR / run_id)
+    """The run `run_id` (a folder name in models/runs/, never a path: OutsideProjectError)."""
+    folder = name_component(
+        Path(project.path) / MODELS_DIR / RUNS_DIR, run_id, "The run id", file=RUNS_DIR
+    )
+    rec = read_run(folder)
+    if rec is None and (folder / RUN_FILE).is_file():
+        raise TrainingError(
+            f"{folder / RUN_FILE} is damaged (not a run record), so run {run_id} cannot be used."
+        )
     if rec is None:
         raise TrainingError(f"The project has no training run {run_id!r}.")
     return rec
@@ -171,10 +207,29 @@ def load_history(project) -> list[dict]:
     try:
         history = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: the training history cannot be read ({e}).") from e
-    if not isinstance(history, list) or not all(isinstance(r, dict) for r in history):
-        raise ValueError(f"{path}: the training history is not a list of epochs.")
+        raise HistoryError(f"{path}: the training history cannot be read ({e}).") from e
+    if not isinstance(history, list) or not all(_is_epoch(r) for r in history):
+        raise HistoryError(f"{path}: the training history is not a list of epochs.")
     return history
+
+
+class HistoryError(TrainingError, ValueError):
+    """history.json cannot be read or is not a list of epochs; names the file."""
+
+
+def _is_epoch(row) -> bool:
+    """Whether a history.json entry is an epoch as training writes it (events.EpochEnd)."""
+
+    def number(v) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    return (
+        isinstance(row, dict)
+        and isinstance(row.get("epoch"), int)
+        and all(number(row.get(k)) for k in ("train_loss", "valid_loss"))
+        and isinstance(row.get("metrics"), dict)
+        and all(isinstance(k, str) and number(v) for k, v in row["metrics"].items())
+    )
 
 
 def settle_model_in_use(
@@ -213,10 +268,7 @@ def settle_model_in_use(
 
 def install(project, rec: RunRecord, result: tuple[Evaluation, Masks]) -> None:
     """Make the run's best.pt the model in use, with its evaluation."""
-    dest = models_dir(project) / BEST
-    tmp = dest.with_name(f".{BEST}.{os.getpid()}.tmp")
-    shutil.copyfile(rec.best_file, tmp)
-    os.replace(tmp, dest)
+    copy_file(rec.best_file, models_dir(project) / BEST, doing="saving the model in use best.pt")
     ev, masks = result
     ev.run_id = rec.run_id
     save_evaluation(models_dir(project), ev, masks)
@@ -225,7 +277,9 @@ def install(project, rec: RunRecord, result: tuple[Evaluation, Masks]) -> None:
 def use_run(project, run_id: str, *, device: str = "auto", control=None) -> Evaluation:
     """The user's choice: make run `run_id`'s best model the model in use, whatever its
     metric, and evaluate it on the project's validation images (returned, and saved for
-    Evaluate). TrainingError if the run has no model or it predicts other classes."""
+    Evaluate). TrainingError if the run has no model or it predicts other classes; ProjectError
+    (before any work) when the project is read-only."""
+    project.check_writable()
     rec = get_run(project, run_id)
     if not rec.best_file.is_file():
         raise TrainingError(f"Run {run_id} has no model to use: no epoch of it finished.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
@@ -25,6 +26,7 @@ from engine.devices import device_label
 from engine.errors import TrainingError
 from engine.events import FitEnd, FitStart, LRFinderResult
 from engine.models.checkpoint import load_checkpoint
+from engine.project import sweep as project_sweep
 from engine.project.locks import project_lock
 from engine.training import distributed, recipe, runs
 from engine.training import distributed_callbacks as dist_callbacks
@@ -77,7 +79,9 @@ def lr_find(
     """Loss against learning rate, and a suggested rate; the model is left untouched.
 
     A result for the same settings and data is read back from the project instead of sweeping
-    again (use_cache=False forces a new sweep)."""
+    again (use_cache=False forces a new sweep). A read-only project is refused before the
+    sweep, since its result could not be kept."""
+    project.check_writable()
     config = TrainConfig.from_dict(config.to_dict())
     run = build_run(project, config, callbacks, control or RunControl())
     return _cached_find(project, config, run, num_it or LR_FIND_ITERS, use_cache)
@@ -202,6 +206,9 @@ def _locked_train(project, config: TrainConfig, callbacks, control, resume: bool
     control = control or RunControl()
     callbacks = dist_callbacks.user_callbacks(list(callbacks))  # rank 0's only, under torchrun
     record, resume_ck = None, None
+    if distributed.is_main():  # what a killed run left: its temporary files, "running" status
+        project_sweep.sweep_temps(Path(project.path) / "models", deep=True)
+        project_sweep.mark_interrupted(project.path, locked=True)
     if resume:
         record = runs.resumable_run(project)
         resume_ck = _read_last(record)

@@ -79,7 +79,8 @@ def test_paint_steps_undo_and_redo_pixel_for_pixel(tmp_path):
 
 
 def test_a_failed_write_keeps_the_old_mask_and_leaves_no_temp_file(tmp_path, monkeypatch):
-    import engine.project.masks as masks
+    import engine.atomic as atomic
+    from engine.errors import StorageError
 
     p, ids = _seg(tmp_path)
     old = np.zeros((16, 24), np.uint8)
@@ -89,8 +90,8 @@ def test_a_failed_write_keeps_the_old_mask_and_leaves_no_temp_file(tmp_path, mon
     def killed(src, dst):  # the process dies between writing the temp file and the rename
         raise OSError("No space left on device")
 
-    monkeypatch.setattr(masks.os, "replace", killed)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(atomic.os, "replace", killed)
+    with pytest.raises(StorageError, match="free disk space"):
         p.save_mask(ids[0], np.ones((16, 24), np.uint8))
     assert (p.path / rel).read_bytes() == before
     assert p.image(ids[0]).labels == ("background",)  # the row was not touched either
