@@ -16,7 +16,9 @@ from gui.window.export_action import ExportAction
 def add_action(window: QMainWindow, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
     """A QAction owned by `window`, added to `menu` and connected to `slot`."""
     act = QAction(text, window)
-    if shortcut is not None:
+    if isinstance(shortcut, QKeySequence.StandardKey):
+        act.setShortcuts(shortcut)  # every binding (Close: Ctrl+W and Ctrl+F4), not the first
+    elif shortcut is not None:
         act.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
     if tip:
         act.setStatusTip(tip)
