@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.project.masks import present_values
 from gui.common.overlay import to_qimage
+from gui.common.wrap_label import WrapLabel, breakable
 from gui.paint.canvas import MaskLayer, bgra_lut
 
 BACKGROUND_NAMES = {"background", "_background_", "bg"}
@@ -100,7 +101,7 @@ class ImageViewer(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(6)
         head = QHBoxLayout()
-        self.title = QLabel()
+        self.title = WrapLabel()  # a long file name wraps instead of being cut
         self.title.setStyleSheet("font-weight: 600;")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         head.addWidget(self.title, 1)
@@ -203,7 +204,7 @@ class ImageViewer(QWidget):
             self.info.setText(self._describe(record) + self.mask_problem_text())
             self.refresh_overlay()
             return
-        self.title.setText(record.name)
+        self.title.setText(breakable(record.name))
         self.mask = None
         self.overlay_item.set_mask(None)
         try:
