@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.project.masks import present_values
 from gui.common.overlay import to_qimage
-from gui.common.wrap_label import WrapLabel, breakable
+from gui.common.wrap_label import breakable
 from gui.paint.canvas import MaskLayer, bgra_lut
 
 BACKGROUND_NAMES = {"background", "_background_", "bg"}
@@ -101,7 +101,8 @@ class ImageViewer(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(6)
         head = QHBoxLayout()
-        self.title = WrapLabel()  # a long file name wraps instead of being cut
+        self.title = QLabel()  # a long file name wraps instead of being cut
+        self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: 600;")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         head.addWidget(self.title, 1)
