@@ -228,6 +228,10 @@ class ImportFlow(QObject):
         classes = folder_classes(paths) if layout is None else []
         first = Path(paths[0])
         name = first.name if len(paths) == 1 and first.is_dir() else "dropped-images"
+        from engine.imports.api import SPLIT_DIRS
+
+        if name.lower() in SPLIT_DIRS and first.parent.name:  # train/ of a data set: its name
+            name = first.parent.name
         if layout is not None:
             note = (
                 "Make a new segmentation project from what you dropped: images with their "

@@ -94,6 +94,7 @@ class ImageViewer(QWidget):
         self.record = None
         self.mask: np.ndarray | None = None
         self._image: QImage | None = None
+        self.rgb: np.ndarray | None = None  # the shown image's pixels (HxWx3)
         self.mask_problem = ""  # why the shown mask cannot be painted on ("" if it can)
         self._mask_stamp = None  # (path, mtime, size) of the mask file shown
         self._saving = False  # the editor is saving: its own change event needs no reload
@@ -163,7 +164,7 @@ class ImageViewer(QWidget):
         self.editor.set_project(project)
 
     def clear(self) -> None:
-        self.record, self.mask, self._image = None, None, None
+        self.record, self.mask, self._image, self.rgb = None, None, None, None
         self._mask_stamp, self.mask_problem = None, ""
         self.image_item.setPixmap(QPixmap())
         self.overlay_item.set_mask(None)
@@ -211,8 +212,10 @@ class ImageViewer(QWidget):
         try:
             rgb = np.asarray(load_rgb(self.project.abspath(record.file)))
             self._image = to_qimage(rgb)
+            self.rgb = rgb  # the pixels, for the editor's fill on an unlabeled area
         except BadImage as e:
             self._image = None
+            self.rgb = None
             self.image_item.setPixmap(QPixmap())
             self.info.setText(
                 f"<span style='color:#b42318'>Cannot read this image: {e.reason}</span>"

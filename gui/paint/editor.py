@@ -298,7 +298,13 @@ class MaskEditor(QWidget):
     def fill(self, x: float, y: float) -> None:
         mask = self._start()
         if mask is not None:
-            self.viewer.overlay_item.refresh(tools.flood(mask, x, y, self.paint_value()))
+            within = None
+            rgb = getattr(self.viewer, "rgb", None)
+            xi, yi = int(x), int(y)
+            inside = 0 <= yi < mask.shape[0] and 0 <= xi < mask.shape[1]
+            if inside and mask[yi, xi] == IGNORE_INDEX and rgb is not None:
+                within = tools.similar_colour(rgb, x, y)  # unlabeled: take what looks alike
+            self.viewer.overlay_item.refresh(tools.flood(mask, x, y, self.paint_value(), within))
             self._commit("fill")
 
     def fill_polygon(self, points) -> None:

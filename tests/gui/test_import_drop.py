@@ -327,3 +327,18 @@ def test_folder_dropped_on_a_project_can_become_a_new_project(window, tmp_path, 
     assert w.project.count() == 4
     with Project.open(first) as old:
         assert old.count() == 6  # the project that was open is unchanged
+
+
+def test_a_project_from_a_train_folder_is_named_after_its_data_set(window, tmp_path, monkeypatch):
+    from gui.start import page as start_page
+
+    write_images(tmp_path / "hymenoptera_data" / "train" / "ants", 1)
+    seen = {}
+
+    def decline(dlg):
+        seen["name"] = dlg.name_edit.text()
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(start_page.NewProjectDialog, "exec", decline)
+    window.imports.offer_project_from([str(tmp_path / "hymenoptera_data" / "train")])
+    assert seen["name"] == "hymenoptera_data"
