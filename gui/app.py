@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -43,38 +43,23 @@ def warm_up_torch() -> threading.Thread:
     return _warm_thread
 
 
-def apply_theme(app: QApplication) -> None:
-    """A light Fusion theme with the app style sheet, the same on every desktop."""
+def apply_theme(app: QApplication, choice: str | None = None) -> str:
+    """Fusion with the app style sheet, light or dark: `choice` ("system", "light", "dark";
+    default: the saved one) — "system" follows the desktop. Returns the scheme applied."""
+    from gui import theme
+
     app.setStyle("Fusion")
-    pal = QPalette()
-    colors = {
-        QPalette.ColorRole.Window: "#f5f6f8",
-        QPalette.ColorRole.WindowText: "#1f2328",
-        QPalette.ColorRole.Base: "#ffffff",
-        QPalette.ColorRole.AlternateBase: "#f0f2f5",
-        QPalette.ColorRole.Text: "#1f2328",
-        QPalette.ColorRole.Button: "#ffffff",
-        QPalette.ColorRole.ButtonText: "#1f2328",
-        QPalette.ColorRole.Highlight: "#2f6fde",
-        QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.ToolTipBase: "#ffffff",
-        QPalette.ColorRole.ToolTipText: "#1f2328",
-        QPalette.ColorRole.PlaceholderText: "#8a929c",
-        QPalette.ColorRole.Link: "#2f6fde",
-    }
-    for role, value in colors.items():
-        pal.setColor(role, QColor(value))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#a0a6ad"))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#a0a6ad"))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#a0a6ad"))
-    app.setPalette(pal)
+    scheme = theme.resolve(choice or theme.saved_choice())
+    app.setPalette(theme.palette(scheme))
     font = app.font()
     if font.pointSizeF() < 10:
         font.setPointSizeF(10)
     font.setStyleHint(QFont.StyleHint.SansSerif)
     app.setFont(font)
     if STYLE_FILE.is_file():
-        app.setStyleSheet(STYLE_FILE.read_text(encoding="utf-8"))
+        app.setStyleSheet(theme.style_sheet(STYLE_FILE.read_text(encoding="utf-8"), scheme))
+    app.setProperty("topdown_scheme", scheme)
+    return scheme
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

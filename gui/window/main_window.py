@@ -227,6 +227,16 @@ class MainWindow(QMainWindow):
     def about(self) -> None:
         show_about(self)
 
+    @Slot()
+    def show_help(self) -> None:
+        """Help > Ideas and shortcuts (F1): one page, not modal, kept while the app runs."""
+        from gui.window.help_dialog import HelpDialog
+
+        if getattr(self, "help_dialog", None) is None:
+            self.help_dialog = HelpDialog(self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.bridge.busy:
             name = self.bridge.job_name

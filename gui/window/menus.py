@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from gui.common import settings
+from gui.window.appearance import AppearanceMenu
 from gui.window.check_action import CheckAction
 from gui.window.export_action import ExportAction
 
@@ -97,10 +98,17 @@ def build_menus(window) -> None:
     )
     e.aboutToShow.connect(window._update_actions)
 
+    v = mb.addMenu("&View")
+    window.appearance = AppearanceMenu(window, v)  # View > Appearance: system / light / dark
+
     t = mb.addMenu("&Tools")
     window.check_action = CheckAction(window, t)  # Tools > Check data…
 
     h = mb.addMenu("&Help")
+    window.act_help = add_action(
+        window, h, "&Ideas and shortcuts", window.show_help, QKeySequence.StandardKey.HelpContents
+    )
+    h.addSeparator()
     add_action(window, h, "&About Topdown", window.about)
 
 
