@@ -203,9 +203,9 @@ def advice(v: Verdict, history: Sequence[dict], config: dict, ev) -> list[str]:
     if v.warnings:
         lower = f" (try {lr / 10:.0e} instead of {lr:.0e})" if isinstance(lr, float) else ""
         steps.append(f"Lower the learning rate{lower}.")
+    if v.level == "good":  # nothing more to fix in the data or the recipe
+        return [*steps, "Look at the images it gets wrong on Evaluate, then predict new ones."]
     if not v.weak and not v.warnings:
-        if v.level == "good":
-            return ["Look at the images it gets wrong on Evaluate, then predict new ones."]
         steps.append("Look at the images it gets wrong on Evaluate: wrong labels hurt.")
     if config.get("weights") == "none":
         steps.append(
