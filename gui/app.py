@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-STYLE_FILE = Path(__file__).resolve().parent / "style.qss"
 
 _warm_thread: threading.Thread | None = None
 
@@ -44,22 +43,10 @@ def warm_up_torch() -> threading.Thread:
 
 
 def apply_theme(app: QApplication, choice: str | None = None) -> str:
-    """Fusion with the app style sheet, light or dark: `choice` ("system", "light", "dark";
-    default: the saved one) — "system" follows the desktop. Returns the scheme applied."""
+    """Fusion with the app style sheet, light or dark (gui.theme.apply)."""
     from gui import theme
 
-    app.setStyle("Fusion")
-    scheme = theme.resolve(choice or theme.saved_choice())
-    app.setPalette(theme.palette(scheme))
-    font = app.font()
-    if font.pointSizeF() < 10:
-        font.setPointSizeF(10)
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    app.setFont(font)
-    if STYLE_FILE.is_file():
-        app.setStyleSheet(theme.style_sheet(STYLE_FILE.read_text(encoding="utf-8"), scheme))
-    app.setProperty("topdown_scheme", scheme)
-    return scheme
+    return theme.apply(app, choice)
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

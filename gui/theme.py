@@ -5,6 +5,8 @@ palette for Fusion."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
@@ -118,3 +120,25 @@ def paint_color(light: str):
     app = QApplication.instance()
     dark = app is not None and app.property("topdown_scheme") == "dark"
     return QColor(PAINT_DARK.get(light, light) if dark else light)
+
+
+STYLE_FILE = Path(__file__).resolve().parent / "style.qss"
+
+
+def apply(app, choice: str | None = None) -> str:
+    """Fusion with the app style sheet, light or dark: `choice` ("system", "light", "dark";
+    default: the saved one) — "system" follows the desktop. Returns the scheme applied."""
+    from PySide6.QtGui import QFont
+
+    app.setStyle("Fusion")
+    scheme = resolve(choice or saved_choice())
+    app.setPalette(palette(scheme))
+    font = app.font()
+    if font.pointSizeF() < 10:
+        font.setPointSizeF(10)
+    font.setStyleHint(QFont.StyleHint.SansSerif)
+    app.setFont(font)
+    if STYLE_FILE.is_file():
+        app.setStyleSheet(style_sheet(STYLE_FILE.read_text(encoding="utf-8"), scheme))
+    app.setProperty("topdown_scheme", scheme)
+    return scheme

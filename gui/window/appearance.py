@@ -30,15 +30,11 @@ class AppearanceMenu(QObject):
 
     def choose(self, key: str) -> str:
         """Use `key` (system / light / dark) from now on; returns the scheme applied."""
-        from gui.app import apply_theme
-
         theme.save_choice(key)
         self.actions[key].setChecked(True)
-        return apply_theme(QApplication.instance(), key)
+        return theme.apply(QApplication.instance(), key)
 
     @Slot()
     def _system_changed(self, *_args) -> None:
         if theme.saved_choice() == "system":
-            from gui.app import apply_theme
-
-            apply_theme(QApplication.instance(), "system")
+            theme.apply(QApplication.instance(), "system")
