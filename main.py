@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         from gui.selftest import run_self_test
 
         return run_self_test(argv[1:])
+    from gui.display_check import display_problem
+
+    if problem := display_problem():  # one line instead of a Qt core dump
+        print(problem, file=sys.stderr)
+        return 1
     from gui.app import run_gui
 
     return run_gui(argv)

@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
-STYLE_FILE = Path(__file__).resolve().parent / "style.qss"
 
 _warm_thread: threading.Thread | None = None
 
@@ -43,38 +42,11 @@ def warm_up_torch() -> threading.Thread:
     return _warm_thread
 
 
-def apply_theme(app: QApplication) -> None:
-    """A light Fusion theme with the app style sheet, the same on every desktop."""
-    app.setStyle("Fusion")
-    pal = QPalette()
-    colors = {
-        QPalette.ColorRole.Window: "#f5f6f8",
-        QPalette.ColorRole.WindowText: "#1f2328",
-        QPalette.ColorRole.Base: "#ffffff",
-        QPalette.ColorRole.AlternateBase: "#f0f2f5",
-        QPalette.ColorRole.Text: "#1f2328",
-        QPalette.ColorRole.Button: "#ffffff",
-        QPalette.ColorRole.ButtonText: "#1f2328",
-        QPalette.ColorRole.Highlight: "#2f6fde",
-        QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.ToolTipBase: "#ffffff",
-        QPalette.ColorRole.ToolTipText: "#1f2328",
-        QPalette.ColorRole.PlaceholderText: "#8a929c",
-        QPalette.ColorRole.Link: "#2f6fde",
-    }
-    for role, value in colors.items():
-        pal.setColor(role, QColor(value))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#a0a6ad"))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#a0a6ad"))
-    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#a0a6ad"))
-    app.setPalette(pal)
-    font = app.font()
-    if font.pointSizeF() < 10:
-        font.setPointSizeF(10)
-    font.setStyleHint(QFont.StyleHint.SansSerif)
-    app.setFont(font)
-    if STYLE_FILE.is_file():
-        app.setStyleSheet(STYLE_FILE.read_text(encoding="utf-8"))
+def apply_theme(app: QApplication, choice: str | None = None) -> str:
+    """Fusion with the app style sheet, light or dark (gui.theme.apply)."""
+    from gui import theme
+
+    return theme.apply(app, choice)
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

@@ -341,7 +341,22 @@ def _run(args, control=None, main: bool = True) -> int:
         print(f"Warning: {best['warning']}")
     print(f"Model saved to {end.checkpoint}")
     print(_in_use_line(project, end))
+    _print_verdict(project, end)
     return 0
+
+
+def _print_verdict(project, end) -> None:
+    """How good the model is, against the obvious baseline (engine.training.verdict)."""
+    from engine.errors import EngineError
+    from engine.training.verdict import for_run
+
+    try:
+        verdict = for_run(project, end.run_id, end.history) if end.run_id else None
+    except (EngineError, OSError, ValueError) as e:  # the training result stands regardless
+        print(f"No verdict on the model: {e}")
+        return
+    for line in verdict.lines() if verdict is not None else []:
+        print(line)
 
 
 class _Null:

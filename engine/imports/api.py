@@ -45,6 +45,7 @@ from engine.imports.pipeline import (
     links_outside,
 )
 from engine.imports.segmentation import layout_items, loose_items, seg_items
+from engine.imports.split_note import split_folders_note
 from engine.project import recovery
 from engine.project.db import READ_ONLY
 from engine.project.locks import project_lock
@@ -99,6 +100,8 @@ def _finish(
             raise
         _settle(project, settings)
     _describe(project, report, from_train, valid_pct, seed)
+    if note := split_folders_note(items, report.splits):
+        report.notes.append(note)
     return report
 
 

@@ -27,6 +27,7 @@ from engine.errors import StorageError, shown, storage_error
 from engine.events import Progress
 from engine.imaging import BadImage, is_image_name, load_mask, load_rgb, mask_values
 from engine.imports.copies import Copies
+from engine.imports.placeholders import placeholder_reason
 from engine.project.store import IGNORE_INDEX, NewImage, Project
 
 IGNORED_FILES = {"codes.txt", "thumbs.db", "desktop.ini"}
@@ -334,6 +335,9 @@ class ImportRun:
             width, height = load_rgb(src, data=data).size
         except BadImage as e:
             self.skip(src, e.reason)
+            return
+        if why := placeholder_reason(src, width, height):
+            self.skip(src, why)
             return
         mask = None
         if item.mask_src is not None:

@@ -172,6 +172,16 @@ class History:
             _MaskStep(self.project, f"{text} on the mask of {name}", image_id, before, after)
         )
 
+    def record_import(self, mark, source: str = "") -> int:
+        """Make what was imported since `mark` (engine.project.import_undo.ImportMark) one undo
+        step; returns how many images that is (0: nothing recorded)."""
+        from engine.project.import_undo import ImportStep
+
+        ids, new_classes = mark.added(self.project)
+        if ids:
+            self._push(ImportStep(self.project, ids, new_classes, source))
+        return len(ids)
+
     def remove_images(self, ids: Sequence[int]) -> int:
         """Remove images from the project (undoable); returns how many were removed."""
         removal = self.project.remove_images(list(ids))
@@ -215,7 +225,7 @@ class History:
         return step.text
 
     def clear(self) -> None:
-        for step in self._undo:
+        for step in self._undo + self._redo:
             step.discard()
         self._undo.clear()
         self._redo.clear()
@@ -238,4 +248,6 @@ class History:
             for old in self._undo[: len(self._undo) - self.limit]:
                 old.discard()
             del self._undo[: len(self._undo) - self.limit]
+        for old in self._redo:  # an undone import's copies wait in the trash: gone for good
+            old.discard()
         self._redo.clear()

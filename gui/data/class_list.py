@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from gui.common.colors import qcolor
 from gui.data.image_model import MIME_IDS, ids_from_mime
+from gui.theme import paint_color
 
 NAME, COLOR, COUNT, HINT = (Qt.ItemDataRole.UserRole + k for k in range(4))
 UNLABELED = ""  # the name carried by the "Unlabeled" row
@@ -36,7 +37,7 @@ class _ClassDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.fillRect(r, pal.color(QPalette.ColorRole.Highlight).lighter(180))
         elif getattr(option.widget, "drop_row", -1) == index.row():  # drop target
-            painter.fillRect(r, QColor("#dbeafe"))
+            painter.fillRect(r, paint_color("#dbeafe"))
         name = index.data(NAME)
         swatch = QRectF(r.left() + 8, r.center().y() - 7, 14, 14)
         painter.setPen(QColor(0, 0, 0, 40))
@@ -49,13 +50,13 @@ class _ClassDelegate(QStyledItemDelegate):
         if hint:
             hw = fm.horizontalAdvance(hint) + 10
             key = QRect(right - hw, r.center().y() - 9, hw, 18)
-            painter.setPen(QColor("#c3c9d1"))
-            painter.setBrush(QColor("#f4f5f7"))
+            painter.setPen(paint_color("#c3c9d1"))
+            painter.setBrush(paint_color("#f4f5f7"))
             painter.drawRoundedRect(QRectF(key), 4, 4)
-            painter.setPen(QColor("#5f6b7a"))
+            painter.setPen(paint_color("#5f6b7a"))
             painter.drawText(key, Qt.AlignmentFlag.AlignCenter, hint)
             right = key.left() - 8
-        painter.setPen(QColor("#5f6b7a"))
+        painter.setPen(paint_color("#5f6b7a"))
         cw = fm.horizontalAdvance(count)
         painter.drawText(
             QRect(right - cw, r.top(), cw, r.height()), Qt.AlignmentFlag.AlignVCenter, count
@@ -63,7 +64,7 @@ class _ClassDelegate(QStyledItemDelegate):
         text_rect = QRect(
             int(swatch.right()) + 8, r.top(), right - cw - swatch.right() - 16, r.height()
         )
-        painter.setPen(QColor("#7a8491") if name == UNLABELED else QColor("#1f2933"))
+        painter.setPen(paint_color("#7a8491") if name == UNLABELED else paint_color("#1f2933"))
         label = index.data(Qt.ItemDataRole.DisplayRole)
         painter.drawText(
             text_rect,

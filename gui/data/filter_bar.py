@@ -66,7 +66,7 @@ class FilterBar(QWidget):
         self.text = QLineEdit()
         self.text.setPlaceholderText("Filter by file name…")
         self.text.setClearButtonEnabled(True)
-        self.text.setMaximumWidth(260)
+        self.text.setMaximumWidth(360)
         self.text.setMinimumWidth(150)  # stays usable when the viewer narrows the page
         self.count = ElidedLabel()  # gives way first; the status bar carries long messages
         self.count.setStyleSheet("color: #5f6b7a;")
@@ -75,9 +75,10 @@ class FilterBar(QWidget):
         self.text.textChanged.connect(self._debounce.start)
         self.label.currentIndexChanged.connect(self.changed)
         self.split.currentIndexChanged.connect(self.changed)
-        for w in (self.label, self.split, self.text):
+        for w in (self.label, self.split):
             lay.addWidget(w)
-        lay.addWidget(self.count, 1)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.count, 1)  # the Data page shows it on the row below the filters
 
     def reset(self) -> None:
         """No filter: all images, all splits, no file name (without a `changed` signal)."""

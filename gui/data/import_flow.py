@@ -73,6 +73,14 @@ def folder_classes(paths: list[str]) -> list[str]:
     return sorted(names)
 
 
+def _source_name(kind: str, args: tuple) -> str:
+    """What the undo step calls the import's source: the one dropped folder or file."""
+    first = args[0] if args else None
+    if kind == "import_paths" and isinstance(first, list | tuple):
+        return Path(first[0]).name if len(first) == 1 else ""
+    return Path(first).name if isinstance(first, str | Path) else ""
+
+
 class ImportProgressDialog(QDialog):
     """Non-blocking progress with Cancel; the window stays usable behind it."""
 
@@ -114,6 +122,8 @@ class ImportReportDialog(QDialog):
             added = a if isinstance(a, int) else len(a)
         self.added, self.skipped, self.duplicates = added, skipped, duplicates
         lines = [f"Added {added} image{'s' if added != 1 else ''}."]
+        if added:
+            lines.append("Edit ▸ Undo (Ctrl+Z) takes the whole import out again.")
         if cancelled:
             lines.insert(0, "The import was cancelled; what was added before stays.")
         if duplicates:
@@ -183,6 +193,7 @@ class ImportFlow(QObject):
         self.progress: ImportProgressDialog | None = None
         self.report_dialog: ImportReportDialog | None = None
         self._count_before = 0
+        self._mark = None  # (project, ImportMark, source): what an import is undone back to
         signals = window.bridge.job(JobName.IMPORT)
         signals.events.connect(self._on_events)
         signals.finished.connect(self._on_finished)
@@ -193,10 +204,20 @@ class ImportFlow(QObject):
     def handle_drop(self, paths: list[str]) -> None:
         """A drop anywhere on the window: a project folder opens; other files and folders are
         imported into the open project, or offered as the start of a new one."""
+        from gui.data.drop_choice import NEW, ask_new_or_add, has_folder
+
+        project = self.window.project
         if len(paths) == 1 and (Path(paths[0]) / "project.json").is_file():
             self.window.projects.open_project(paths[0])
-        elif self.window.project is None:
+        elif project is None:
             self.offer_project_from(paths)
+        elif project.count() and has_folder(paths):
+            # a folder on a project that already holds images: maybe meant as a project of its own
+            choice = ask_new_or_add(self.window, paths, project)
+            if choice == NEW:
+                self.offer_project_from(paths)
+            elif choice is not None:
+                self.start("Importing images", "import_paths", list(paths))
         else:
             self.start("Importing images", "import_paths", list(paths))
 
@@ -207,6 +228,10 @@ class ImportFlow(QObject):
         classes = folder_classes(paths) if layout is None else []
         first = Path(paths[0])
         name = first.name if len(paths) == 1 and first.is_dir() else "dropped-images"
+        from engine.imports.api import SPLIT_DIRS
+
+        if name.lower() in SPLIT_DIRS and first.parent.name:  # train/ of a data set: its name
+            name = first.parent.name
         if layout is not None:
             note = (
                 "Make a new segmentation project from what you dropped: images with their "
@@ -244,7 +269,10 @@ class ImportFlow(QObject):
         if why := w.state.refuse_change():
             w.show_message("The project is read-only", why)
             return False
+        from engine.project.import_undo import ImportMark
+
         self._count_before = w.project.count()
+        self._mark = (w.project, ImportMark.take(w.project), _source_name(kind, args))
         self.progress = ImportProgressDialog(w, title)
         self.progress.cancel_button.clicked.connect(self.cancel)
         self.progress.show()
@@ -347,14 +375,24 @@ class ImportFlow(QObject):
         self.window.statusBar().showMessage(msg, 8000)
         self.window.update_status()
 
+    def _record_undo(self) -> None:
+        """The import just ended (done, cancelled or failed): what it added is one undo step."""
+        mark, self._mark = self._mark, None
+        if mark is None or mark[0] is not self.window.project:
+            return
+        project, since, source = mark
+        self.window.state.edit(lambda h: h.record_import(since, source))
+
     @Slot(object)
     def _on_finished(self, report: object) -> None:
         self._close_progress()
+        self._record_undo()
         self._show_report(report)
 
     @Slot()
     def _on_cancelled(self) -> None:
         self._close_progress()
+        self._record_undo()
         project = self.window.project
         added = project.count() - self._count_before if project is not None else 0
         self._show_report(None, cancelled=True, added=max(0, added))
@@ -362,5 +400,6 @@ class ImportFlow(QObject):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._close_progress()
+        self._record_undo()
         self.window.update_status()
         self.window.show_message("The import stopped", message)

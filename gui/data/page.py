@@ -52,6 +52,7 @@ class DataPage(ProjectPage, DataActions, QWidget):
         self.panel.values_cleared.connect(lambda: self.apply_values(None))
         self.panel.classes_changed.connect(self._on_classes_changed)
         self.panel.message.connect(self.status_message)
+        self.panel.setMinimumWidth(200)  # class names and their counts stay readable
 
         self.filters = FilterBar(self)
         self.filters.changed.connect(self.apply_filters)
@@ -78,8 +79,9 @@ class DataPage(ProjectPage, DataActions, QWidget):
         cl = QVBoxLayout(center)
         cl.setContentsMargins(8, 8, 8, 8)
         cl.setSpacing(8)
+        cl.addWidget(self.filters)  # filters on a row of their own, the count and buttons below
         top = QHBoxLayout()
-        top.addWidget(self.filters, 1)
+        top.addWidget(self.filters.count, 1)
         self.uncertain = UncertainSort(self, bridge)  # "Most uncertain first" (label next)
         top.addWidget(self.uncertain.button)
         self.label_next = LabelNext(self, self.uncertain)  # N: the most uncertain image
@@ -210,7 +212,9 @@ class DataPage(ProjectPage, DataActions, QWidget):
         if not self.viewer.isVisible():
             self.viewer.show()
             total = sum(self.splitter.sizes())
-            self.splitter.setSizes([230, max(300, total - 230 - 520), 520])
+            panel = min(230, max(210, self.splitter.sizes()[0]))
+            view = max(440, min(600, (total - panel) // 2))
+            self.splitter.setSizes([panel, max(300, total - panel - view), view])
             self.browser.doItemsLayout()  # the grid is narrower now: keep the image in sight
             self.browser.scrollTo(index)
         self.viewer.fit()

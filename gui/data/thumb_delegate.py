@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from gui.common.colors import SPLIT_COLORS, text_color_for
 from gui.data.image_model import ImageListModel
+from gui.theme import paint_color
 
 
 class ThumbDelegate(QStyledItemDelegate):
@@ -32,10 +33,10 @@ class ThumbDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         accent = option.palette.color(QPalette.ColorRole.Highlight)
-        bg = QColor(accent).lighter(185) if selected else QColor("#ffffff")
-        painter.setPen(QPen(accent, 2) if selected else QPen(QColor("#d9dde3"), 1))
+        bg = QColor(accent).lighter(185) if selected else paint_color("#ffffff")
+        painter.setPen(QPen(accent, 2) if selected else QPen(paint_color("#d9dde3"), 1))
         if hover and not selected:
-            painter.setPen(QPen(QColor("#aab3bf"), 1))
+            painter.setPen(QPen(paint_color("#aab3bf"), 1))
         painter.setBrush(bg)
         painter.drawRoundedRect(QRectF(r), 7, 7)
 
@@ -48,7 +49,7 @@ class ThumbDelegate(QStyledItemDelegate):
             font = QFont(option.font)
             font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
             painter.setFont(font)
-            painter.setPen(QColor("#5f6b7a"))
+            painter.setPen(paint_color("#5f6b7a"))
             name_rect = QRect(box.left(), y + self.CHIP_H + 2, box.width(), 16)
             text = QFontMetrics(font).elidedText(
                 rec.name, Qt.TextElideMode.ElideMiddle, name_rect.width()
@@ -66,7 +67,7 @@ class ThumbDelegate(QStyledItemDelegate):
             return
         error = index.data(ImageListModel.ThumbErrorRole)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#fdecec") if error else QColor("#eef0f3"))
+        painter.setBrush(paint_color("#fdecec") if error else paint_color("#eef0f3"))
         painter.drawRoundedRect(QRectF(box), 4, 4)
         if error:
             painter.setPen(QColor("#b42318"))
@@ -140,7 +141,7 @@ class ThumbDelegate(QStyledItemDelegate):
                         painter,
                         QRect(x, rect.top(), right - x, rect.height()),
                         f"+{rest}",
-                        QColor("#5f6b7a"),
+                        paint_color("#5f6b7a"),
                     )
                 break
             color = model.class_colors.get(name, QColor("#9aa3ad"))

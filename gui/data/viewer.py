@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.project.masks import present_values
 from gui.common.overlay import to_qimage
+from gui.common.wrap_label import breakable
 from gui.paint.canvas import MaskLayer, bgra_lut
 
 BACKGROUND_NAMES = {"background", "_background_", "bg"}
@@ -93,6 +94,7 @@ class ImageViewer(QWidget):
         self.record = None
         self.mask: np.ndarray | None = None
         self._image: QImage | None = None
+        self.rgb: np.ndarray | None = None  # the shown image's pixels (HxWx3)
         self.mask_problem = ""  # why the shown mask cannot be painted on ("" if it can)
         self._mask_stamp = None  # (path, mtime, size) of the mask file shown
         self._saving = False  # the editor is saving: its own change event needs no reload
@@ -100,7 +102,8 @@ class ImageViewer(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(6)
         head = QHBoxLayout()
-        self.title = QLabel()
+        self.title = QLabel()  # a long file name wraps instead of being cut
+        self.title.setWordWrap(True)
         self.title.setStyleSheet("font-weight: 600;")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         head.addWidget(self.title, 1)
@@ -161,7 +164,7 @@ class ImageViewer(QWidget):
         self.editor.set_project(project)
 
     def clear(self) -> None:
-        self.record, self.mask, self._image = None, None, None
+        self.record, self.mask, self._image, self.rgb = None, None, None, None
         self._mask_stamp, self.mask_problem = None, ""
         self.image_item.setPixmap(QPixmap())
         self.overlay_item.set_mask(None)
@@ -203,14 +206,16 @@ class ImageViewer(QWidget):
             self.info.setText(self._describe(record) + self.mask_problem_text())
             self.refresh_overlay()
             return
-        self.title.setText(record.name)
+        self.title.setText(breakable(record.name))
         self.mask = None
         self.overlay_item.set_mask(None)
         try:
             rgb = np.asarray(load_rgb(self.project.abspath(record.file)))
             self._image = to_qimage(rgb)
+            self.rgb = rgb  # the pixels, for the editor's fill on an unlabeled area
         except BadImage as e:
             self._image = None
+            self.rgb = None
             self.image_item.setPixmap(QPixmap())
             self.info.setText(
                 f"<span style='color:#b42318'>Cannot read this image: {e.reason}</span>"

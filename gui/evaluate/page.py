@@ -57,6 +57,9 @@ class EvaluatePage(ProjectPage, QWidget):
         self.summary = QLabel("Train a model to see how it does on the validation images.")
         self.summary.setWordWrap(True)
         self.summary.linkActivated.connect(lambda _href: self.state.show_page.emit("Train"))
+        from gui.common.verdict_view import VerdictView
+
+        self.verdict = VerdictView()  # how good the model in use is, against the baseline
         self.wrong_only = QCheckBox("Wrong only")
         self.wrong_only.toggled.connect(self._refilter)
         self.show_all = QPushButton("Show all")
@@ -126,6 +129,7 @@ class EvaluatePage(ProjectPage, QWidget):
         split.setSizes([520, 560])
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
+        lay.addWidget(self.verdict)
         lay.addWidget(split, 1)
 
         from gui.data.thumb_loader import ThumbLoader
@@ -163,6 +167,8 @@ class EvaluatePage(ProjectPage, QWidget):
         self.filter_label.clear()
         ev = self.evaluation
         self._records = {}
+        self._clear_views()  # nothing of the last project's (or model's) image stays
+        self.verdict.show_verdict(None)
         if ev is None:
             self.summary.setText(
                 'No results yet. Train a model on the <a href="train">Train page</a>: its '
@@ -174,7 +180,7 @@ class EvaluatePage(ProjectPage, QWidget):
         if self.project is not None:
             ids = [it.image_id for it in ev.items]
             self._records = {r.id: r for r in self.project.images(ids)}
-        metrics = ", ".join(f"{k} {fmt(v)}" for k, v in ev.metrics.items())
+        metrics = ", ".join(f"{k} {fmt(v)}" for k, v in ev.metrics.items() if "/" not in k)
         keys = ev.task in ("classification", "multilabel")  # number keys relabel; not masks
         hint = " Fix a wrong label: select the image and press its class number (1-9)."
         source = f" Model in use: run {ev.run_id}." if ev.run_id else " Model in use."
@@ -184,6 +190,10 @@ class EvaluatePage(ProjectPage, QWidget):
         keys_tip = tip("top_losses") + "<br>Keys 1-9 set the label of the image."
         self.items.setToolTip(keys_tip if keys else tip("top_losses_plain"))
         self.summary.setToolTip(tip("validation"))
+        if self.project is not None:
+            from engine.training.verdict import for_evaluation
+
+            self.verdict.show_verdict(for_evaluation(self.project, ev))
         self._show_task(ev)
         self._refilter()
 
@@ -211,7 +221,12 @@ class EvaluatePage(ProjectPage, QWidget):
             self.right_help.addWidget(help_button("confusion", self))
             if ev.confusion is not None:
                 self.confusion.set_matrix(names, ev.confusion)
-            cols, keys = ["class", "images", "accuracy"], ["n", "accuracy"]
+            cols = ["class", "images", "precision", "recall", "F1"]
+            keys = ["n", "precision", "recall", "f1"]
+            if ev.confusion is not None:  # figures from the matrix: older evaluations too
+                from engine.training.class_scores import class_scores
+
+                pc = class_scores(ev.confusion, names)
         elif task == "multilabel":
             self.right_title.setText("<b>Per-label scores</b>")
             self.right_help.addWidget(help_button("f1", self))
@@ -252,9 +267,18 @@ class EvaluatePage(ProjectPage, QWidget):
             out = [it for it in out if it.target == t and it.prediction == p]
         return out
 
+    def _clear_views(self) -> None:
+        self.inspect.clear()
+        self.pred_view.set_array(None)
+        self.truth_view.set_array(None)
+        self.detail_title.clear()
+
     @Slot()
     def _refilter(self, *_args) -> None:
         shown = self.visible_items()
+        self.items.blockSignals(True)
+        self.items.clearSelection()  # the preview follows the new first row, never a stale one
+        self.items.blockSignals(False)
         self.items.setRowCount(len(shown))
         self._rows = {}
         for row, it in enumerate(shown):
@@ -288,8 +312,11 @@ class EvaluatePage(ProjectPage, QWidget):
             self._rows[it.image_id] = row
             if rec is not None:
                 self.thumbs.request(rec)
-        if shown and not self.items.selectedItems():
+        if shown:
+            self.items.blockSignals(True)
             self.items.selectRow(0)
+            self.items.blockSignals(False)
+        self._selected()  # also when the selection did not change (same row, new image)
 
     @Slot(int, QImage)
     def _thumb_ready(self, image_id: int, image: QImage) -> None:
@@ -324,7 +351,7 @@ class EvaluatePage(ProjectPage, QWidget):
     def _selected(self) -> None:
         ev, iid = self.evaluation, self.selected_id()
         if ev is None or iid is None or self.project is None:
-            self.inspect.clear()
+            self._clear_views()
         elif ev.task in CAM_TASKS:
             item = next(it for it in ev.items if it.image_id == iid)
             self.inspect.show_item(ev, item, self._records.get(iid))

@@ -21,6 +21,7 @@ class JobName(StrEnum):
     CHECK = "check"
     HEATMAP = "heatmap"
     RANK = "rank"
+    USE_RUN = "use_run"
 
     @property
     def text(self) -> str:
@@ -41,6 +42,7 @@ _TEXTS = {
     JobName.CHECK: "Checking the data…",
     JobName.HEATMAP: "Computing the heatmap…",
     JobName.RANK: "Ranking unlabeled images…",
+    JobName.USE_RUN: "Switching the model in use…",
 }
 
 TRAINING_JOBS = frozenset({JobName.TRAIN, JobName.LR_FIND})

@@ -6,8 +6,9 @@ thread as jobs (gui.jobs.paint), so the editor stays responsive."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from gui.common.wrap_label import WrapLabel
 from gui.jobs.names import JobName
 from gui.jobs.paint import has_model, least_certain_job, predicted_mask_job
 
@@ -22,8 +23,9 @@ class ModelAssist(QWidget):
         self.editor = editor
         self.bridge = None
         self.cache: dict = {}
-        lay = QHBoxLayout(self)
+        lay = QVBoxLayout(self)  # the buttons, then what the model says (nothing is cut)
         lay.setContentsMargins(0, 0, 0, 0)
+        buttons = QHBoxLayout()
         self.start_button = QPushButton("Start from the model's prediction")
         self.start_button.setToolTip(
             "Replace this image's mask with what the trained model predicts, to correct it "
@@ -35,11 +37,13 @@ class ModelAssist(QWidget):
         )
         self.start_button.clicked.connect(self.start_from_prediction)
         self.next_button.clicked.connect(self.next_to_label)
-        self.status = QLabel()
+        self.status = WrapLabel()
         self.status.setStyleSheet("color:#5f6b7a;")
-        lay.addWidget(self.start_button)
-        lay.addWidget(self.next_button)
-        lay.addWidget(self.status, 1)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.next_button)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
+        lay.addWidget(self.status)
 
     def set_bridge(self, bridge) -> None:
         self.bridge = bridge

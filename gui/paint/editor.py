@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ProjectError
 from engine.project.records import IGNORE_INDEX
+from gui.common.wrap_label import WrapLabel
 from gui.paint import tools
 from gui.paint.canvas import BrushCursor
 from gui.paint.input import PaintInput
@@ -42,7 +43,7 @@ NEW_MASK_NOTE = (
     "strokes per image are enough to start. Images without a mask are left out of training."
 )
 IGNORE_COLOR = "#ffffff"
-CLASS_COLUMNS = 6
+CLASS_COLUMNS = 4
 
 
 def _chip_style(color: str) -> str:
@@ -85,6 +86,9 @@ class MaskEditor(QWidget):
         self.paint_button.setToolTip("Turn the mask editor on or off")
         self.paint_button.toggled.connect(self.set_painting)
         row.addWidget(self.paint_button)
+        self.tool_bar = QWidget()
+        tool_row = QHBoxLayout(self.tool_bar)
+        tool_row.setContentsMargins(0, 0, 0, 0)
         self.tool_group = QButtonGroup(self)
         self.tool_buttons: dict[str, QToolButton] = {}
         for name, text, key, tip in TOOLS:
@@ -93,12 +97,13 @@ class MaskEditor(QWidget):
             b.clicked.connect(lambda _=False, n=name: self.set_tool(n))
             self.tool_group.addButton(b)
             self.tool_buttons[name] = b
-            row.addWidget(b)
-        row.addWidget(QLabel("Size"))
+            tool_row.addWidget(b)
+        tool_row.addWidget(QLabel("Size"))
         self.size_box = QSpinBox(minimum=1, maximum=500, suffix=" px")
         self.size_box.setToolTip("Brush size in image pixels ([ smaller, ] bigger)")
         self.size_box.valueChanged.connect(self.set_size)
-        row.addWidget(self.size_box)
+        tool_row.addWidget(self.size_box)
+        tool_row.addStretch(1)
         row.addStretch(1)
         self.prev_button = QToolButton(text="◀ Previous")
         self.next_button = QToolButton(text="Next ▶")
@@ -109,6 +114,7 @@ class MaskEditor(QWidget):
         row.addWidget(self.prev_button)
         row.addWidget(self.next_button)
         lay.addLayout(row)
+        lay.addWidget(self.tool_bar)  # the tools get a row of their own: nothing is cut
         self.tools_row = QWidget()
         self.class_row = QGridLayout(self.tools_row)  # CLASS_COLUMNS a row: many classes wrap
         self.class_row.setContentsMargins(0, 0, 0, 0)
@@ -116,8 +122,7 @@ class MaskEditor(QWidget):
         self.class_group = QButtonGroup(self)
         self.class_buttons: dict[int, QToolButton] = {}
         lay.addWidget(self.tools_row)
-        self.note = QLabel(NEW_MASK_NOTE)
-        self.note.setWordWrap(True)
+        self.note = WrapLabel(NEW_MASK_NOTE)
         self.note.setStyleSheet("color:#5f6b7a;")
         lay.addWidget(self.note)
         from gui.paint.assist import ModelAssist
@@ -178,7 +183,7 @@ class MaskEditor(QWidget):
         self.class_buttons[self.value].setChecked(True)
 
     def _show_tools(self, on: bool) -> None:
-        parts = (*self.tool_buttons.values(), self.size_box, self.tools_row, self.note, self.assist)
+        parts = (self.tool_bar, self.tools_row, self.note, self.assist)
         for w in parts:
             w.setVisible(on)
         self.problem.setVisible(on)
@@ -293,7 +298,13 @@ class MaskEditor(QWidget):
     def fill(self, x: float, y: float) -> None:
         mask = self._start()
         if mask is not None:
-            self.viewer.overlay_item.refresh(tools.flood(mask, x, y, self.paint_value()))
+            within = None
+            rgb = getattr(self.viewer, "rgb", None)
+            xi, yi = int(x), int(y)
+            inside = 0 <= yi < mask.shape[0] and 0 <= xi < mask.shape[1]
+            if inside and mask[yi, xi] == IGNORE_INDEX and rgb is not None:
+                within = tools.similar_colour(rgb, x, y)  # unlabeled: take what looks alike
+            self.viewer.overlay_item.refresh(tools.flood(mask, x, y, self.paint_value(), within))
             self._commit("fill")
 
     def fill_polygon(self, points) -> None:

@@ -59,8 +59,9 @@ def stroke(
     return y0, x0, y1, x1
 
 
-def flood(mask: np.ndarray, x: float, y: float, value: int) -> Box:
+def flood(mask: np.ndarray, x: float, y: float, value: int, within=None) -> Box:
     """Fill the 4-connected region of equal values under (x, y) with `value`; returns its box.
+    `within` (a bool array like the mask) limits the region further (see `similar_colour`).
 
     Run-based: each row is split into runs of the seed value, and runs that overlap a filled run
     in the next or previous row join the region, so big regions cost rows, not pixels.
@@ -73,6 +74,8 @@ def flood(mask: np.ndarray, x: float, y: float, value: int) -> Box:
     if old == value:
         return EMPTY
     same = mask == old
+    if within is not None:
+        same &= within
     runs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def row_runs(r: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,3 +123,16 @@ def polygon(mask: np.ndarray, points: Sequence[tuple[float, float]], value: int)
     inside = np.asarray(im, dtype=bool)
     mask[y0:y1, x0:x1][inside] = value
     return y0, x0, y1, x1
+
+
+FILL_TOLERANCE = 40  # per RGB channel: how far a pixel may be from the clicked one's colour
+
+
+def similar_colour(rgb: np.ndarray, x: float, y: float, tol: int = FILL_TOLERANCE) -> np.ndarray:
+    """Pixels of `rgb` (HxWx3) whose colour is within `tol` of the pixel at (x, y): where a fill
+    on a still unlabeled (ignore) part of the mask may go, so a fill on a new, empty mask takes
+    the clicked object, not the whole image."""
+    h, w = rgb.shape[:2]
+    xi, yi = min(max(int(np.floor(x)), 0), w - 1), min(max(int(np.floor(y)), 0), h - 1)
+    seed = rgb[yi, xi].astype(np.int16)
+    return np.abs(rgb.astype(np.int16) - seed).max(axis=2) <= tol

@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -177,7 +177,19 @@ class PredictPage(ProjectPage, QWidget):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.predict_paths(paths)
+            # asked after the drop returns, so the drag source is not kept waiting on a dialog
+            QTimer.singleShot(0, lambda: self.predict_dropped(paths))
+
+    def predict_dropped(self, paths: list[str]) -> bool:
+        """A drop: predict it, asking first when a folder holds many images."""
+        from gui.data.drop_choice import MANY_TO_PREDICT, ask_predict_many, has_folder
+
+        if self.project is not None and has_folder(paths):
+            n = len(expand_paths(paths))
+            if n > MANY_TO_PREDICT and not ask_predict_many(self, paths, n):
+                self.status.setText("Nothing predicted.")
+                return False
+        return self.predict_paths(paths)
 
     def _choose(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(

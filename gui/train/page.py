@@ -18,10 +18,12 @@ from engine.events import FitEnd, LRFinderResult
 from gui.common.online import OnlineProbe
 from gui.common.project_page import ProjectPage
 from gui.jobs.names import TRAINING_JOBS, JobName
+from gui.jobs.runs import runs_overview, use_run_job
 from gui.jobs.train import TrainPageInfo, lr_find_job, train_job, train_page_info
 from gui.jobs.train_child import train_child_job
 from gui.state import AppState
 from gui.train.run_view import RunView
+from gui.train.runs_panel import RunsPanel
 from gui.train.settings import SettingsPanel
 
 READY = "Ready. Press Train to start."
@@ -30,6 +32,7 @@ READY = "Ready. Press Train to start."
 class TrainPage(ProjectPage, QWidget):
     title = "Train"
     trained = Signal(object)  # FitEnd, after a run that kept a model
+    model_changed = Signal()  # the user chose another run's model
 
     def __init__(self, bridge, state: AppState | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -50,6 +53,11 @@ class TrainPage(ProjectPage, QWidget):
         self.run.pause_clicked.connect(self._toggle_pause)
         self.run.stop_clicked.connect(self.stop)
         self.run.lr_chosen.connect(self.settings.set_lr)
+        self.runs = RunsPanel(self)  # every run side by side, and the model in use
+        self.runs.setVisible(False)
+        self.runs.use_requested.connect(self.use_run)
+        self.run.right_split.addWidget(self.runs)
+        self._history: tuple = ()  # the stored run's epochs, shown once the runs are known
         lay = QHBoxLayout(self)
         lay.addWidget(self.settings)
         lay.addWidget(self.run, 1)
@@ -61,6 +69,8 @@ class TrainPage(ProjectPage, QWidget):
             signals.cancelled.connect(self._on_cancelled)
         bridge.job(JobName.TRAIN).finished.connect(self._on_trained)
         bridge.job(JobName.LR_FIND).finished.connect(self._on_lr_found)
+        bridge.job(JobName.USE_RUN).finished.connect(self._on_run_used)
+        bridge.job(JobName.USE_RUN).failed.connect(self._on_use_failed)
         bridge.busy_changed.connect(self._update_buttons)
         self._follow_project()
 
@@ -70,6 +80,8 @@ class TrainPage(ProjectPage, QWidget):
         """Forget the last project's run; the new one's info is looked up next."""
         self.settings.set_project(project)
         self.run.reset("Loading the list of networks…" if project else "Open a project first.")
+        self.runs.show_runs(())
+        self._history = ()
         self._info_wanted = project is not None
         if self._info_wanted:
             # from the event loop: a job submitted along with the opening (an import into a
@@ -96,9 +108,52 @@ class TrainPage(ProjectPage, QWidget):
         if self.running:
             return
         if info.history:
+            self._history = info.history
             self.run.show_history(info.history)
         else:
             self.run.status.setText(info.history_error or READY)
+        self.refresh_runs()
+
+    # ------------------------------------------------------------------ runs
+    def refresh_runs(self) -> None:
+        """Look the runs up again (after opening, after a run, after choosing one)."""
+        if self.project is not None:
+            self.bridge.call(runs_overview, self.project, "", done=self._on_runs)
+
+    @Slot(object)
+    def _on_runs(self, overview) -> None:
+        if isinstance(overview, Exception):
+            self.runs.show_runs(())
+            return
+        if self.project is None or str(self.project.path) != overview.project_path:
+            return
+        self.runs.show_runs(overview.rows)
+        if self.running:
+            return
+        if self._history and overview.rows:  # how the stored run ended, not always "Finished"
+            self.run.show_history(self._history, overview.rows[0].status_text)
+        self.run.verdict.show_verdict(overview.verdict)
+
+    def use_run(self, run_id: str) -> bool:
+        """Make run `run_id`'s model the one Evaluate and Predict use (the CLI's use-run)."""
+        if self.project is None or self.bridge.busy:
+            return False
+        if why := self.state.refuse_change():
+            self.state.message.emit(why)
+            return False
+        self.run.status.setText(f"Switching the model in use to run {run_id}…")
+        return self.bridge.submit(JobName.USE_RUN, use_run_job, self.project, run_id)
+
+    @Slot(object)
+    def _on_run_used(self, evaluation) -> None:
+        self.run.status.setText(f"Evaluate and Predict now use run {evaluation.run_id}'s model.")
+        self.model_changed.emit()
+        self._history = ()  # shown already: the refresh only updates the table
+        self.refresh_runs()
+
+    @Slot(str)
+    def _on_use_failed(self, message: str) -> None:
+        self.run.status.setText(f"The model in use is unchanged: {message}")
 
     @Slot(bool)
     def _on_online(self, online: bool) -> None:
@@ -192,6 +247,7 @@ class TrainPage(ProjectPage, QWidget):
         mine = self.running
         self._child = self._child and mine
         self.settings.set_can_start(self.project is not None and not self.bridge.busy)
+        self.runs.set_can_change(self.project is not None and not self.bridge.busy)
         self.run.set_controls(
             can_pause=self.bridge.job_name == JobName.TRAIN and not self._child,
             paused=mine and self.bridge.paused,
@@ -203,8 +259,10 @@ class TrainPage(ProjectPage, QWidget):
     def _on_trained(self, result) -> None:
         if isinstance(result, FitEnd):
             self.run.fit_end(result)
+            self._history = ()
             if result.checkpoint:
                 self.trained.emit(result)
+            self.refresh_runs()
         self._update_buttons()
 
     @Slot(object)
@@ -216,9 +274,11 @@ class TrainPage(ProjectPage, QWidget):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.run.failed(message)
+        self.refresh_runs()
         self._update_buttons()
 
     @Slot()
     def _on_cancelled(self) -> None:
         self.run.stopped()
+        self.refresh_runs()
         self._update_buttons()

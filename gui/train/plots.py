@@ -55,6 +55,13 @@ def _plot(pg, title: str, left: str, bottom: str):
     return w
 
 
+def forget_range(plot) -> None:
+    """Back to the axes of a fresh, empty plot, then follow the data again: pyqtgraph keeps
+    the last range when the curves empty (the previous project's numbers would stay)."""
+    plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+    plot.enableAutoRange()
+
+
 class _Hover:
     """A crosshair and a value read-out that follow the mouse over a plot."""
 
@@ -161,6 +168,8 @@ class TrainPlots(QWidget):
             self._add_metric_curve(name, i)
         self._dirty: set[str] = {"loss", "lr", "metric"}
         self.flush()
+        for plot in (self.loss_plot, self.metric_plot, self.lr_plot):
+            forget_range(plot)
 
     def _add_metric_curve(self, name: str, i: int):
         pg = self._pg
@@ -360,6 +369,8 @@ class LRFinderPlot(QWidget):
             # the loss usually explodes at the end: keep the y range on the useful part
             lo, hi = float(np.min(losses[ok])), float(np.percentile(losses[ok], 90))
             self.plot.setYRange(lo - 0.05 * abs(lo), max(hi, lo + 1e-6), padding=0.05)
+        else:
+            forget_range(self.plot)
         self.suggestion = float(suggestion)
         if suggestion and suggestion > 0:
             self.marker.setPos(math.log10(suggestion))

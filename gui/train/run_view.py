@@ -88,6 +88,9 @@ class RunView(QWidget):
             "QLabel{background:#fff4ce;border:1px solid #e0b400;border-radius:4px;padding:6px;}"
         )
         self.notice.setVisible(False)
+        from gui.common.verdict_view import VerdictView
+
+        self.verdict = VerdictView()  # how good the model is, after a run (gui.jobs.runs)
 
         from gui.train.plots import EpochTable
 
@@ -135,6 +138,7 @@ class RunView(QWidget):
         lay.addWidget(self.notice)
         lay.addLayout(controls)
         lay.addWidget(self.status)
+        lay.addWidget(self.verdict)
         lay.addWidget(self.right_split, 1)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt name)
@@ -171,12 +175,14 @@ class RunView(QWidget):
         self.losses, self.epochs, self.skipped, self.best_epoch = [], [], [], 0
         self.fit = None
         self.notice.setVisible(False)
+        self.verdict.show_verdict(None)
         self.table.reset(())
         if self.plots is not None:
             self.plots.reset(None)
 
-    def show_history(self, epochs: Sequence[EpochEnd]) -> None:
-        """Show a stored run's epochs in the table and the plots (no per-batch curve)."""
+    def show_history(self, epochs: Sequence[EpochEnd], ended: str = "Finished") -> None:
+        """Show a stored run's epochs in the table and the plots (no per-batch curve);
+        `ended` says how the run ended (Finished, Stopped, Interrupted…)."""
         self._clear()
         for e in epochs:
             self.table.add_epoch(e)
@@ -189,9 +195,9 @@ class RunView(QWidget):
         metric = ", ".join(f"{k} {v:.4f}" for k, v in best.metrics.items()) if best else ""
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.progress.setFormat("Finished")
+        self.progress.setFormat(ended)
         self.status.setText(
-            f"Last training: {len(epochs)} epoch(s)"
+            f"Last training ({ended.split(' (')[0].lower()}): {len(epochs)} epoch(s)"
             + (f", best epoch {best.epoch + 1} ({metric})" if best else "")
             + ". Press Train to train again."
         )
@@ -296,10 +302,13 @@ class RunView(QWidget):
     # ------------------------------------------------------------------ endings
     def fit_end(self, r: FitEnd) -> None:
         self._finish_progress()
+        if r.cancelled:
+            self.progress.setFormat("Stopped")
         if self.plots is not None:
             self.plots.flush()
         head = "Stopped" if r.cancelled else "Done"
-        metric = f", best metric {r.best_metric:.4f}" if r.best_metric is not None else ""
+        name = _main_metric(self.fit)
+        metric = f", best {name} {r.best_metric:.4f}" if r.best_metric is not None else ""
         kept = _kept_text(r)
         skipped = f" {len(self.skipped)} image(s) were skipped." if self.skipped else ""
         self.status.setText(
@@ -339,6 +348,13 @@ class RunView(QWidget):
         self.progress.setFormat("Stopped")
         self.progress.setRange(0, 1)
         self.status.setText("Stopped. The best model so far is kept in the project.")
+
+
+def _main_metric(fit: FitStart | None) -> str:
+    """The name of the metric that picks the best epoch ("metric" when unknown)."""
+    from engine.training.verdict import MAIN
+
+    return MAIN[fit.task][0] if fit is not None and fit.task in MAIN else "metric"
 
 
 def _kept_text(r: FitEnd) -> str:

@@ -18,6 +18,14 @@ FORMAT_CHOICES = {  # what the dialog shows -> engine.export format
 }
 
 
+def missing_packages(fmt: str) -> list[str]:
+    """The packages `fmt` needs that are not installed (found, not imported: instant)."""
+    import importlib.util
+
+    needs = ["onnx", "onnxruntime"] if fmt == "onnx" else []
+    return [n for n in needs if importlib.util.find_spec(n) is None]
+
+
 class ExportAction(QObject):
     """The menu action and its flow; enabled while the open project has a trained model."""
 
@@ -75,6 +83,14 @@ class ExportAction(QObject):
             return
         fmt = self.ask_format()
         if fmt is None:
+            return
+        if missing := missing_packages(fmt):  # said before a folder is chosen, not after
+            self.window.show_message(
+                "ONNX export needs two more packages",
+                f"ONNX export needs {' and '.join(missing)}, which are not installed. Install "
+                "them with\n\n    pip install 'topdown[export]'\n\nand export again. "
+                "TorchScript export works without them.",
+            )
             return
         suggested = self.window.project.path / "export" / fmt
         folder = self.ask_folder(suggested if suggested.is_dir() else suggested.parents[1])

@@ -26,6 +26,7 @@ from gui.start.page import StartPage
 from gui.state import AppState
 from gui.window.menus import build_menus, show_about, update_actions
 from gui.window.projects import ProjectController
+from gui.window.shortcuts import WindowShortcuts
 from gui.window.status import project_summary
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
 
         self.imports = ImportFlow(self)
         build_menus(self)
+        self.shortcuts = WindowShortcuts(self)  # Ctrl+Z works with a text box focused
         self.project_label = QLabel()
         self.job_label = QLabel()
         self.job_label.setObjectName("jobLabel")
@@ -224,6 +226,16 @@ class MainWindow(QMainWindow):
     @Slot()
     def about(self) -> None:
         show_about(self)
+
+    @Slot()
+    def show_help(self) -> None:
+        """Help > Ideas and shortcuts (F1): one page, not modal, kept while the app runs."""
+        from gui.window.help_dialog import HelpDialog
+
+        if getattr(self, "help_dialog", None) is None:
+            self.help_dialog = HelpDialog(self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.bridge.busy:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from gui.common import settings
+from gui.window.appearance import AppearanceMenu
 from gui.window.check_action import CheckAction
 from gui.window.export_action import ExportAction
 
@@ -16,7 +17,9 @@ from gui.window.export_action import ExportAction
 def add_action(window: QMainWindow, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
     """A QAction owned by `window`, added to `menu` and connected to `slot`."""
     act = QAction(text, window)
-    if shortcut is not None:
+    if isinstance(shortcut, QKeySequence.StandardKey):
+        act.setShortcuts(shortcut)  # every binding (Close: Ctrl+W and Ctrl+F4), not the first
+    elif shortcut is not None:
         act.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
     if tip:
         act.setStatusTip(tip)
@@ -95,10 +98,17 @@ def build_menus(window) -> None:
     )
     e.aboutToShow.connect(window._update_actions)
 
+    v = mb.addMenu("&View")
+    window.appearance = AppearanceMenu(window, v)  # View > Appearance: system / light / dark
+
     t = mb.addMenu("&Tools")
     window.check_action = CheckAction(window, t)  # Tools > Check data…
 
     h = mb.addMenu("&Help")
+    window.act_help = add_action(
+        window, h, "&Ideas and shortcuts", window.show_help, QKeySequence.StandardKey.HelpContents
+    )
+    h.addSeparator()
     add_action(window, h, "&About Topdown", window.about)
 
 

@@ -22,4 +22,6 @@ def build_pages(bridge, state) -> list:
     # a new model changes what the other two pages show
     train.trained.connect(evaluate.reload)
     train.trained.connect(predict.model_changed)
+    train.model_changed.connect(evaluate.reload)  # another run's model chosen
+    train.model_changed.connect(predict.model_changed)
     return [data, train, evaluate, predict]

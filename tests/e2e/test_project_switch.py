@@ -49,7 +49,10 @@ def _use_project_a(qtbot, window, folder) -> object:
     f.text.setText("img_01")
     qtbot.waitUntil(lambda: f.count.text() == "1 of 16 images", timeout=5000)
 
+    window.tabs.setCurrentWidget(train)
+    train.run.lr_plot.set_result([1e-5, 1e-3, 1e-1], [2.0, 1.0, 9.0], 1e-3)  # a finder's curve
     window.tabs.setCurrentWidget(evaluate)
+    assert evaluate.inspect.caption.text()  # the most wrong image is shown with its caption
     conf = evaluate.confusion
     cells = np.array([[int(conf.item(r, c).text()) for c in range(2)] for r in range(2)])
     r, c = map(int, np.argwhere(cells > 0)[0])
@@ -84,10 +87,23 @@ def test_switching_projects_resets_every_page_and_reopening_shows_history(qtbot,
     assert run.table.rowCount() == 0 and run.plots.n_batches == run.plots.n_epochs == 0
     assert len(run.plots.valid_curve.getData()[0] or []) == 0
     assert run.progress.format() == NOT_STARTED and not run.notice.isVisible()
+    assert not run.verdict.isVisible() and not train.runs.isVisible()  # A's verdict and runs
+    # the empty plots look like a fresh page's, not with A's axis ranges
+    from gui.train.plots import LRFinderPlot, TrainPlots
+
+    fresh, fresh_lr = TrainPlots(), LRFinderPlot()
+    for name in ("loss_plot", "metric_plot", "lr_plot"):
+        got = getattr(run.plots, name).getPlotItem().viewRange()
+        assert got == getattr(fresh, name).getPlotItem().viewRange(), name
+    assert run.lr_plot.plot.getPlotItem().viewRange() == fresh_lr.plot.getPlotItem().viewRange()
     # Evaluate: B has no results; no cell picked, nothing listed
     assert evaluate.evaluation is None and evaluate.items.rowCount() == 0
     assert not evaluate.show_all.isVisible() and not evaluate.confusion.selectedItems()
     assert "No results yet" in evaluate.summary.text()
+    # nothing of A's selected image: no caption, no picture, no verdict
+    assert evaluate.inspect.caption.text() == "" and evaluate.inspect.view.array is None
+    assert evaluate.detail_title.text() == "" and evaluate.pred_view.array is None
+    assert not evaluate.verdict.isVisible()
     # Predict: nothing predicted for B
     assert predict.list.count() == 0 and not predict.results
     assert predict.status.text() == PREDICT_READY and predict.headline.text() == ""
@@ -105,7 +121,7 @@ def test_switching_projects_resets_every_page_and_reopening_shows_history(qtbot,
     run.plots.flush()
     assert len(run.plots.valid_curve.getData()[0]) == fit.epochs_done
     assert len(run.plots.smooth_curve.getData()[0]) == fit.epochs_done  # train loss per epoch
-    assert "Last training: 2 epoch(s)" in run.status.text()
+    assert "Last training (finished): 2 epoch(s)" in run.status.text()
     assert run.progress.format() == "Finished"
     ev = load_evaluation(window.project)
     assert ev is not None and evaluate.items.rowCount() == len(ev.items) == 4

@@ -170,3 +170,27 @@ def test_segmentation_list_shows_mask_file_names_and_no_number_key_hint(opened):
     assert "1-9" not in page.summary.text() and "1-9" not in page.items.toolTip()
     cls_page, _ = opened("classification")
     assert "press its class number (1-9)" in cls_page.summary.text()
+
+
+def test_confusion_cell_click_shows_an_image_of_that_cell_and_per_class_f1(qtbot, opened):
+    """After clicking a cell the preview shows the first image of that cell, not the image
+    selected before; the per-class table has precision, recall and F1; the summary says how
+    good the model is against always answering one class."""
+    page, project = opened("classification")
+    ev = load_evaluation(project)
+    conf = page.confusion
+    cells = np.array([[int(conf.item(r, c).text()) for c in range(2)] for r in range(2)])
+    for r, c in np.argwhere(cells > 0):
+        qtbot.mouseClick(page.show_all, Qt.MouseButton.LeftButton)
+        page.items.selectRow(0)  # the most wrong image of all is selected and shown
+        rect = conf.visualItemRect(conf.item(int(r), int(c)))
+        qtbot.mouseClick(conf.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        first = page.items.item(0, 0).text()
+        assert page.selected_id() == page.items.item(0, 0).data(Qt.ItemDataRole.UserRole + 1)
+        assert page.inspect.caption.text().startswith(f"<b>{first}</b>")
+    headers = [page.per_class.horizontalHeaderItem(i).text() for i in range(5)]
+    assert headers == ["class", "images", "precision", "recall", "F1"]
+    assert all(page.per_class.item(i, 4).text() != "" or cells[i].sum() == 0 for i in range(2))
+    verdict = page.verdict.text()
+    assert page.verdict.isVisible() and f"on {len(ev.items)} validation images" in verdict
+    assert "always answering “" in verdict

@@ -68,3 +68,22 @@ def test_project_without_a_model_greys_the_action_out(qtbot, tmp_path):
     assert not window.export_action.action.isEnabled()
     window.export_action.start()  # e.g. reached while a training run had not saved yet
     assert window.last_message[0] == "No trained model"
+
+
+def test_onnx_without_its_packages_is_said_before_a_folder_is_asked(qtbot, trained, monkeypatch):
+    import importlib.util
+
+    window = shown_main_window(qtbot)
+    assert window.projects.open_project(str(trained["segmentation"]))
+    act = window.export_action
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "onnxruntime" else real(n, *a)
+    )  # a first install: `pip install -e .` without the [export] extra
+    asked = []
+    monkeypatch.setattr(act, "ask_format", lambda: "onnx")
+    monkeypatch.setattr(act, "ask_folder", lambda s: asked.append(s))
+    act.action.trigger()
+    title, text = window.last_message
+    assert asked == [] and not window.bridge.busy
+    assert "onnxruntime" in text and "pip install 'topdown[export]'" in text

@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtWidgets import QDialog
 
 from engine.project.store import Project
-from tests.support.qt import drag_enter, shown_main_window
+from tests.support.qt import drag_enter, press_when_shown, shown_main_window
 from tests.support.qt import drop_files as drop
 
 
@@ -61,9 +61,11 @@ def test_drop_folder_imports_and_reports_corrupt_file(opened, tmp_path, qtbot):
     # the user's originals are untouched
     assert {p: p.read_bytes() for p in src.iterdir()} == before
 
-    # the same folder again: everything is a duplicate, nothing added twice
+    # the same folder again (the project holds images now, so it asks): all duplicates
+    answer = press_when_shown("dropChoice", "Add to")
     with qtbot.waitSignal(w.bridge.finished, timeout=30000):
         drop(w, [src])
+    answer.stop()
     assert w.project.count() == 5
     dlg = w.imports.report_dialog
     assert len(dlg.duplicates) == 5
@@ -254,3 +256,89 @@ def test_dropping_a_project_folder_opens_it(window, tmp_path, qtbot):
     assert drop(window, [tmp_path / "existing"])
     qtbot.waitUntil(lambda: window.project is not None, timeout=5000)
     assert window.project.task == "multilabel" and window.project.count() == 0
+
+
+def _project_with(window, tmp_path, classes=("cat", "dog")):
+    src = tmp_path / "demo_src"
+    for k, c in enumerate(classes):
+        write_images(src / c, 3, start=100 * k + 500)
+    window.projects.create_project(tmp_path / "demo", "classification")
+    window.imports.start("Importing images", "import_paths", [str(src)])
+    return src
+
+
+def test_folder_dropped_on_a_project_asks_and_an_added_import_is_one_undo(window, tmp_path, qtbot):
+    """ants/bees dropped with the demo open: a question first; "Add" imports, and one Ctrl+Z
+    (Edit > Undo) takes the whole import out again, classes included."""
+    from PySide6.QtGui import QKeySequence
+
+    w = window
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        _project_with(w, tmp_path)
+    assert w.project.count() == 6
+    w.imports.report_dialog.close()
+    hymenoptera = tmp_path / "hymenoptera"
+    write_images(hymenoptera / "ants", 4, start=0)
+    write_images(hymenoptera / "bees", 4, start=50)
+
+    seen: list[str] = []
+    answer = press_when_shown("dropChoice", "Cancel", seen)
+    assert drop(w, [hymenoptera])
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert "hymenoptera" in seen[0] and "8 images" in seen[0] and "6 images now" in seen[0]
+    assert not w.bridge.busy and w.project.count() == 6  # cancel: nothing happened
+
+    answer = press_when_shown("dropChoice", "Add to")
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        drop(w, [hymenoptera])
+    answer.stop()
+    assert w.project.count() == 14 and w.project.class_names() == ["cat", "dog", "ants", "bees"]
+    assert "Ctrl+Z" in w.imports.report_dialog.summary.text()
+    undo = w.act_undo
+    assert undo.isEnabled() and "import 8 images from hymenoptera" in undo.text()
+    assert undo.shortcut() == QKeySequence("Ctrl+Z")
+    undo.trigger()
+    assert w.project.count() == 6 and w.project.class_names() == ["cat", "dog"]
+    w.act_redo.trigger()
+    assert w.project.count() == 14
+
+
+def test_folder_dropped_on_a_project_can_become_a_new_project(window, tmp_path, qtbot, monkeypatch):
+    from gui.start import page as start_page
+
+    w = window
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        _project_with(w, tmp_path)
+    first = w.project.path
+    src = tmp_path / "hymenoptera"
+    write_images(src / "ants", 2, start=0)
+    write_images(src / "bees", 2, start=50)
+
+    def accept(dlg):
+        dlg.location_edit.setText(str(tmp_path / "projects"))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(start_page.NewProjectDialog, "exec", accept)
+    answer = press_when_shown("dropChoice", "New project")
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        drop(w, [src])
+    answer.stop()
+    assert w.project.path == (tmp_path / "projects" / "hymenoptera").resolve()
+    assert w.project.count() == 4
+    with Project.open(first) as old:
+        assert old.count() == 6  # the project that was open is unchanged
+
+
+def test_a_project_from_a_train_folder_is_named_after_its_data_set(window, tmp_path, monkeypatch):
+    from gui.start import page as start_page
+
+    write_images(tmp_path / "hymenoptera_data" / "train" / "ants", 1)
+    seen = {}
+
+    def decline(dlg):
+        seen["name"] = dlg.name_edit.text()
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(start_page.NewProjectDialog, "exec", decline)
+    window.imports.offer_project_from([str(tmp_path / "hymenoptera_data" / "train")])
+    assert seen["name"] == "hymenoptera_data"

@@ -48,7 +48,7 @@ def test_window_shows_start_page_and_menus(window):
     assert window.stack.currentWidget() is window.start_page
     assert window.windowTitle() == "Topdown"
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "Tools", "Help"]
+    assert menus == ["File", "Edit", "View", "Tools", "Help"]
     file_items = [a.text().replace("&", "") for a in window.menuBar().actions()[0].menu().actions()]
     for wanted in (
         "New project…",

@@ -100,9 +100,10 @@ def test_class_keys_fill_polygon_eraser_and_brush_size(page, seg):
     assert (m[10:20, 10:20] == 2).all() and (m == 2).sum() == 100
     QTest.keyClick(v.view, Qt.Key.Key_1)  # background
     QTest.keyClick(v.view, Qt.Key.Key_F)
-    click(v, 40.5, 40.5)  # fill the ignore area around the square
+    click(v, 40.5, 40.5)  # fill the ignore area around the square: what looks like (40, 40)
     m = saved(p)
-    assert (m[10:20, 10:20] == 2).all() and (m == 0).sum() == 48 * 48 - 100
+    assert (m[10:20, 10:20] == 2).all() and m[40, 40] == 0
+    assert 0 < (m == 0).sum() <= 48 * 48 - 100
     QTest.keyClick(v.view, Qt.Key.Key_E)
     ed.set_size(1)
     QTest.keyClick(v.view, Qt.Key.Key_BracketRight)
@@ -111,7 +112,7 @@ def test_class_keys_fill_polygon_eraser_and_brush_size(page, seg):
     assert ed.size == 1
     drag(v, [(15.5, 15.5), (15.5, 15.5)])
     m = saved(p)
-    assert m[15, 15] == 255 and (m == 255).sum() == 1  # the eraser gives back ignore
+    assert m[15, 15] == 255 and m[14, 15] == 2  # the eraser gives back ignore
     QTest.keyClick(v.view, Qt.Key.Key_0)  # ignore is a paintable class
     assert ed.value == 255
     assert p.image(p.query()[0]).labels == ("background", "car")
@@ -226,3 +227,31 @@ def test_erasing_a_whole_mask_makes_the_image_unlabeled_and_painting_starts_afre
     assert p.image(iid).mask is None
     page.state.undo()
     assert saved(p)[10, 11] == 1 and np.array_equal(v.mask, saved(p))
+
+
+def test_fill_on_a_new_empty_mask_takes_the_clicked_object_not_the_whole_image(page, tmp_path):
+    """A new mask is all ignore: a fill there takes the pixels that look like the clicked one
+    (the red square), not the whole image."""
+    from engine.imports.api import import_paths
+
+    src = tmp_path / "photos"
+    src.mkdir()
+    img = np.zeros((48, 48, 3), np.uint8)
+    img[:] = (40, 60, 200)
+    img[10:30, 12:36] = (220, 30, 30)
+    Image.fromarray(img).save(src / "scene.png")
+    p = Project.create(tmp_path / "seg2", "segmentation")
+    p.ensure_classes(["background", "car"])
+    import_paths(p, [src])
+    page.set_project(p)
+    page.open_viewer(page.model.index(0))
+    v = page.viewer
+    v.view.set_zoom(4.0)
+    v.view.centerOn(24, 24)
+    v.editor.paint_button.click()
+    QTest.keyClick(v.view, Qt.Key.Key_2)  # car
+    QTest.keyClick(v.view, Qt.Key.Key_F)
+    click(v, 20.5, 20.5)
+    m = saved(p)
+    assert (m[10:30, 12:36] == 1).all() and (m == 1).sum() == 20 * 24
+    assert (m == 255).sum() == 48 * 48 - 20 * 24  # the rest is still to be labeled

@@ -98,3 +98,30 @@ def test_predict_folder_writes_csv(qtbot, bridge, trained, tmp_path):
     assert "empty" in next(r["error"] for r in rows if r["file"].endswith("bad.png"))
     assert "3 image(s) predicted" in page.status.text()
     project.close()
+
+
+def test_a_dropped_folder_of_many_images_asks_before_predicting(qtbot, bridge, trained, tmp_path):
+    """401 predictions from one careless drop: the page asks first; Cancel predicts nothing."""
+    from PIL import Image
+
+    from tests.support.qt import press_when_shown
+
+    page, project = _open(qtbot, bridge, trained["classification"])
+    folder = tmp_path / "holiday"
+    folder.mkdir()
+    for i in range(60):
+        Image.new("RGB", (8, 8), (i * 4, 0, 0)).save(folder / f"p{i:02d}.png")
+    seen: list[str] = []
+    answer = press_when_shown("predictManyChoice", "Cancel", seen)
+    assert drop_files(page, [folder])
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert "holiday" in seen[0] and "60 images" in seen[0]
+    assert not bridge.busy and page.list.count() == 0
+    assert page.status.text() == "Nothing predicted."
+
+    answer = press_when_shown("predictManyChoice", "Predict 60")
+    with qtbot.waitSignal(bridge.finished, timeout=60000):
+        assert drop_files(page, [folder])
+    answer.stop()
+    assert page.list.count() == 60
+    project.close()

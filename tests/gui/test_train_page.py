@@ -155,7 +155,17 @@ def test_click_train_runs_and_plots_every_batch_and_epoch(qtbot, page, bridge, p
     assert all(len(c.getData()[0]) == 2 for c in page.run.plots.metric_curves.values())
     assert page.run.table.rowCount() == 2
     assert "Done" in page.run.status.text() and "now the model in use" in page.run.status.text()
+    assert "best accuracy" in page.run.status.text()  # the metric is named
     assert page.settings.train_button.isEnabled()
+    # after the run: how good it is against always answering one class, and the run listed
+    qtbot.waitUntil(lambda: page.run.verdict.isVisible(), timeout=30000)
+    verdict = page.run.verdict.text()
+    assert "validation images" in verdict and "always answering “" in verdict
+    assert "Next:" in verdict and "pretrained weights" in verdict
+    assert page.runs.isVisible() and page.runs.table.rowCount() == 1
+    row = [page.runs.table.item(0, c).text() for c in range(5)]
+    assert row[1:3] == ["Finished", "2 of 2"] and row[3].startswith("accuracy ")
+    assert row[4] == "✓ in use"
     saved = project.load_settings()
     assert saved["image_size"] == 32 and saved["leave_one_core"] is True
 
@@ -186,6 +196,9 @@ def test_stop_keeps_last_checkpoint(qtbot, page, bridge, project):
     assert done.args[1].cancelled
     assert "Stopped" in page.run.status.text()
     assert (project.path / "models" / "runs" / done.args[1].run_id / "last.pt").is_file()
+    assert page.run.progress.format() == "Stopped"  # a stopped run is not called "Finished"
+    qtbot.waitUntil(lambda: page.runs.table.rowCount() == 1, timeout=30000)
+    assert page.runs.table.item(0, 1).text() == "Stopped (can be resumed)"
 
 
 def test_closing_window_mid_run_stops_cleanly(qtbot, tmp_path, monkeypatch):

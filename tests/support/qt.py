@@ -77,3 +77,31 @@ def shown_main_window(qtbot):
     w.show()
     qtbot.waitExposed(w)
     return w
+
+
+# ---------------------------------------------------------------------- questions
+def press_when_shown(object_name: str, button_text: str, seen: list | None = None):
+    """Press the button starting with `button_text` on the message box called `object_name`
+    as soon as it is shown (a person answering the question); `seen` collects the box's
+    text and informative text. Returns the polling timer (keep a reference)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    timer = QTimer()
+    timer.setInterval(20)
+
+    def poll() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.objectName() == object_name and w.isVisible():
+                timer.stop()
+                if seen is not None:
+                    seen.append(w.text() + "\n" + w.informativeText())
+                for b in w.buttons():
+                    if b.text().replace("&", "").startswith(button_text):
+                        b.click()
+                        return
+                raise AssertionError(f"no button {button_text!r} on {object_name}")
+
+    timer.timeout.connect(poll)
+    timer.start()
+    return timer

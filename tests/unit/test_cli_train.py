@@ -32,6 +32,11 @@ def test_cli_train_prints_table_and_saves_model(tmp_path, capsys):
     assert "Model saved to" in out and "best.pt" in out
     assert "ETA" in err and "\r" in err  # one updating progress line on stderr
     assert "now the model in use" in out
+    # the verdict names the metric and the baseline of always answering the commonest class
+    verdict = next(ln for ln in lines if " model: accuracy " in ln or "guessing: accuracy" in ln)
+    assert "validation images" in verdict and "always answering “" in verdict
+    assert "Accuracy is the share of validation images it gets right." in out
+    assert "Next:" in out and "pretrained weights" in out  # trained with --weights none
     ck = torch.load(tmp_path / "p" / "models" / "best.pt", weights_only=True)
     assert ck["arch"] == "mobilenet_v3_small" and ck["config"]["seed"] == 3
 
