@@ -147,9 +147,13 @@ def embedding_duplicates(
         for k in (i, j):
             best[recs[k].id] = max(best.get(recs[k].id, 0.0), s)
     moves: dict[int, str] = {}
-    for g in leaky:
-        counts = {s: sum(r.split == s for r in g) for s in {r.split for r in g}}
-        target = max(counts, key=lambda s: (counts[s], s == "train"))
+    for g in leaky:  # into train when a member trains (the copies join their original there)
+        splits = {r.split for r in g}
+        target = (
+            "train"
+            if "train" in splits
+            else max(splits, key=lambda s: sum(r.split == s for r in g))
+        )
         moves.update({r.id: target for r in g if r.split != target})
     return [Finding(
         "leakage_model", "high",
