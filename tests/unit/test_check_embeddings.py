@@ -36,6 +36,7 @@ def _recolour(im: Image.Image) -> Image.Image:
     return ImageEnhance.Brightness(Image.fromarray(hsv, "HSV").convert("RGB")).enhance(1.2)
 
 
+@pytest.mark.slow
 def test_crop_and_recolour_of_a_training_photo_are_found_and_moved(tmp_path):
     p = Project.create(tmp_path / "p", "classification")
     p.ensure_classes(["cat", "other"])
