@@ -8,7 +8,9 @@ SIMILAR are near copies. Measured with EfficientNet-Lite0's ImageNet weights on 
 (128 px): a 5 % crop 0.97, a hue-shifted and brightened copy 0.85, two different parts of one
 photo 0.64-0.76, different photos at most 0.37. (Centring on the mean embedding was tried: it
 pulls the recoloured copy down to 0.70.) Pairs already
-in one dHash group are left to the dHash finding. Projects without a model keep dHash alone.
+in one dHash group are left to the dHash finding. Projects without a model, or whose model
+was trained from scratch (its features, learnt from a few hundred images, call unrelated images
+alike), keep dHash alone.
 torch is imported only here, and only when a model exists.
 """
 
@@ -127,6 +129,8 @@ def embedding_duplicates(
     from engine.predict.predictor import Predictor
 
     predictor = Predictor.from_path(project.path, device="cpu")
+    if (predictor.meta.get("config") or {}).get("weights", "none") == "none":
+        return []  # features learnt from scratch on a small set do not measure likeness
     try:
         emb = embed(predictor, [project.abspath(r.file) for r in recs], check=check,
                     progress=progress)  # fmt: skip
