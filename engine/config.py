@@ -17,7 +17,7 @@ DEFAULT_LR = 2e-3  # fastai fine_tune's base rate (see engine.training.recipe)
 
 @dataclass
 class TrainConfig:
-    arch: str = "resnet18"  # a name in engine.models.registry.ARCHITECTURES
+    arch: str = "resnet18"  # registry name (engine.models.registry), or any timm model name
     weights: str = "imagenet"  # "imagenet" | "none" | path to a local weights file
     epochs: int = 5  # total epochs, frozen ones included
     freeze_epochs: int = 1  # of `epochs`, trained with a pretrained body frozen (0 from scratch)

@@ -308,12 +308,7 @@ def _timm_classifier(name: str) -> Callable[[int], Built]:
 
         model = tm.create(name, num_classes=n)
         head = [model.get_classifier()]
-        # timm's EfficientNet/MobileNet init draws the head from +-1/sqrt(n_classes): for 2
-        # classes logits of 20-50 on pretrained features, a loss of 3.8 after a frozen epoch
-        # (benchmarks/transfer_real.py). torch's Linear default (+-1/sqrt(features)) learns.
-        for m in head:
-            if hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+        tm.reset_head(head)
         return Built(
             model,
             model,

@@ -3,11 +3,13 @@ ResNet's fixed stages to the feature maps timm reports for a model (`features_on
 channels and strides from `feature_info`).
 
 Why our decoder and not segmentation-models-pytorch (measured with
-`python3 benchmarks/timm_unet.py`, tf_efficientnet_lite0 encoder, README "timm U-Net"): the two
-reach the same quality on a tiny run, the same decoder trains and exports (ONNX, TorchScript)
-exactly like the resnet U-Net the app already ships, and it keeps fastai's U-Net details
-(PixelShuffle + ICNR upsampling, a last block that sees the input image) that `unet_resnet18`
-has. smp would add a dependency (and its own encoder wrappers around timm) for no gain here.
+`python3 benchmarks/timm_unet.py --json`: tf_efficientnet_lite0 encoder from real ImageNet
+weights, the same engine recipe, 120 generated images at 96 px, 4 epochs; README Figures): mean
+IoU 0.704 vs smp Unet's 0.357, about the same training time (423 s vs 460 s on a busy 2-core
+CPU), and both export to ONNX with parity (max abs diff 9e-6 vs 3e-5). It keeps fastai's U-Net
+details (PixelShuffle + ICNR upsampling, batch-normed skips, a last block that sees the input
+image) that `unet_resnet18` has, and trains and exports exactly like it; smp would be a further
+dependency (with its own wrappers around timm's encoders) for a worse result here.
 
 The encoder's state dict is timm's features-only model, whose keys are those of timm's
 classifier without its head, so a timm weight file (or the lite0 wheel, mapped by order in

