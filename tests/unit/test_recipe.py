@@ -19,7 +19,8 @@ def test_frozen_epochs_count_inside_the_total_and_only_when_pretrained():
 def test_group_rates_from_scratch_are_one_rate_and_pretrained_discriminative():
     assert recipe.group_lrs(3e-3, 3, frozen=False, pretrained=False) == [3e-3] * 3
     lrs = recipe.group_lrs(1e-3, 3, frozen=False, pretrained=True)
-    assert lrs == pytest.approx([1e-5, 1e-4, 1e-3])
+    m = recipe.LR_MULT  # 1 since measured on real weights (benchmarks/transfer_real.py)
+    assert lrs == pytest.approx([1e-3 / m, 1e-3 / m**0.5, 1e-3])
     assert recipe.group_lrs(1e-3, 3, frozen=True, pretrained=True) == [1e-3]
 
 
@@ -66,3 +67,9 @@ def test_old_settings_keep_their_length_and_drop_the_auto_rate():
     assert (kept.epochs, kept.lr) == (3, 0.01)
     new = TrainConfig.from_dict({"version": 2, "epochs": 4, "freeze_epochs": 1, "lr": None})
     assert (new.epochs, new.lr) == (4, None)  # a new file's "auto" is a choice: kept
+
+
+def test_a_wider_spread_gives_the_input_side_lower_rates(monkeypatch):
+    monkeypatch.setattr(recipe, "LR_MULT", 100)
+    lrs = recipe.group_lrs(1e-3, 3, frozen=False, pretrained=True)
+    assert lrs == pytest.approx([1e-5, 1e-4, 1e-3])
