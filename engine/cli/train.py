@@ -163,20 +163,8 @@ class TextProgress(Callback):
         self._clear()
 
 
-def _fitting_arch(arch: str, task: str) -> str | None:
-    """The registry name of `arch` for `task` (any timm model name too), None if it does not
-    fit the task or is unknown."""
-    from engine.models.registry import TASK_KIND, arch_spec, resolve_arch
-
-    try:
-        name = resolve_arch(arch, task)
-        return name if arch_spec(name).kind == TASK_KIND[task] else None
-    except ValueError:
-        return None
-
-
 def _config(project, args) -> TrainConfig:
-    from engine.models.registry import architectures_for, default_arch
+    from engine.models.registry import architectures_for, default_arch, fitting_arch
 
     problems: list[str] = []
     saved = project.load_settings(problems=problems)
@@ -185,7 +173,7 @@ def _config(project, args) -> TrainConfig:
         where = "" if line.startswith(str(project.path)) else f"{project.path / 'training.json'}: "
         print(f"note: {where}{line}", file=sys.stderr)
     if args.arch:
-        name = _fitting_arch(args.arch, project.task)
+        name = fitting_arch(args.arch, project.task)
         if name is None:
             fits = {s.name for s in architectures_for(project.task)}
             raise ValueError(
@@ -194,7 +182,7 @@ def _config(project, args) -> TrainConfig:
                 "(timm.list_models())."
             )
         cfg.arch = name
-    elif _fitting_arch(cfg.arch, project.task) is None:
+    elif fitting_arch(cfg.arch, project.task) is None:
         cfg.arch = default_arch(project.task)
     for name in (
         "weights",

@@ -88,6 +88,16 @@ def resolve_arch(arch: str, task: str | None = None) -> str:
     return (tm.SEG_PREFIX if kind == "segmentation" else tm.IMAGE_PREFIX) + name
 
 
+def fitting_arch(arch: str, task: str) -> str | None:
+    """The registry name of `arch` for `task` (any timm model name too); None when it is
+    unknown or of the other kind (a classifier for a segmentation project, say)."""
+    try:
+        name = resolve_arch(arch, task)
+        return name if arch_spec(name).kind == _kind(task) else None
+    except ValueError:
+        return None
+
+
 _TIMM_SPECS: dict[str, ArchSpec] = {}
 
 

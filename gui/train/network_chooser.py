@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.models.registry import fitting_arch
+
 MORE = "__more__"  # item data of the "More networks…" entry
 MORE_TEXT = "More networks…"
 
@@ -89,8 +91,10 @@ class NetworkCombo(QComboBox):
             self.addItem(MORE_TEXT, MORE)
             self.setItemData(self.count() - 1, "Search all of timm's networks (over a thousand).",
                              Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+            # a chosen extra stays while it fits the task (not the last project's classifier)
             if current and current != MORE and self.findData(current) < 0:
-                self.add_network(current, "", select=False)
+                if fitting_arch(current, task) == current:
+                    self.add_network(current, "", select=False)
             i = self.findData(current)
             self.setCurrentIndex(i if i >= 0 else 0)
         finally:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import TrainConfig
+from engine.models.registry import default_arch, fitting_arch
 from gui.common.help_texts import help_button, tip
 from gui.train.network_chooser import NetworkCombo
 
@@ -181,14 +182,15 @@ class SettingsPanel(QScrollArea):
     def set_project(self, project) -> None:
         self.project = None  # no saving while filling
         cfg = TrainConfig.from_dict(project.load_settings()) if project is not None else None
-        self._fill(cfg or TrainConfig())
+        self._fill(cfg or TrainConfig(), project.task if project is not None else "classification")
         self.project = project
         self.weights_box.setVisible(False)
 
-    def _fill(self, cfg: TrainConfig) -> None:
+    def _fill(self, cfg: TrainConfig, task: str = "classification") -> None:
         self._filling = True
         try:
-            self.arch.add_network(cfg.arch)  # selects it (added first if not listed)
+            arch = fitting_arch(cfg.arch, task) or default_arch(task)  # not another task's
+            self.arch.add_network(arch)  # selects it (added first if not listed)
             self.pretrained.setChecked(cfg.weights != "none")
             self._weights_file = cfg.weights if cfg.weights not in ("none", "imagenet") else ""
             self.epochs.setValue(cfg.epochs)
