@@ -24,6 +24,21 @@ LOCK_FILES = {"training": "models/.train.lock", "import": ".import.lock"}
 _UNREADABLE_GRACE_S = 10.0  # a lock file still empty after this long was left half-written
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this computer."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, OverflowError, ValueError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class LockHolder:
     """Who holds a project lock."""
@@ -38,15 +53,7 @@ class LockHolder:
         """Whether the holding process still runs; None when it is on another host."""
         if self.host != socket.gethostname():
             return None
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        except (OSError, OverflowError, ValueError):
-            return False
-        return True
+        return pid_alive(self.pid)
 
     def describe(self) -> str:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))

@@ -14,27 +14,12 @@ from pathlib import Path
 
 from engine.atomic import discard, temp_pid, write_text
 from engine.errors import StorageError
-from engine.project.locks import LOCK_FILES, read_holder
+from engine.project.locks import LOCK_FILES, pid_alive, read_holder
 
 # folders a write of the app's own files goes to (images/ is engine.project.recovery's)
 SWEPT = ("", "masks", "thumbs", ".backup")
 SWEPT_DEEP = ("models", "export")  # with their subfolders: runs/<id>/, export/<format>/
 INTERRUPTED = "interrupted"
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs on this computer."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (OSError, OverflowError, ValueError):
-        return False
-    return True
 
 
 def stale_temps(folder: str | os.PathLike, deep: bool = False) -> list[Path]:
