@@ -9,13 +9,18 @@ eval mode every activation is then shrunk, the logits flatten out and the model 
 class everywhere while the training loss falls (a street-scene LR-ASPP from scratch: 16 steps,
 the first layer's running variance 0.93 against a real 0.14, validation frozen at one class).
 
-`EpochStatistics` makes each training epoch restart the averages: the epoch's k-th batch is
+`EpochStatistics` makes each training epoch restart the averages of the layers that started
+from their initial values (a network trained from scratch, a new decoder on a pretrained
+encoder): the epoch's k-th batch is
 blended in with momentum max(1/k, the layer's own momentum). Within an epoch that is the mean
 of the epoch's batch statistics; once an epoch is longer than the layer's memory it is the
 layer's own moving average again. So validation (and the checkpoint written after it) uses the
 statistics of this epoch's weights, never the initial values or those of weights many updates
 old, at no extra cost (no recalibration pass; on the street-scene set it matched a full
 recalibration pass over the training images before each validation: mean IoU 0.145 vs 0.14).
+Layers loaded from pretrained weights keep their own moving average: their statistics are a real
+estimate for those weights, and replacing them with one epoch of a small data set's batches
+cost fine-tuning accuracy (lite0 on real photo crops: 0.725 against 0.775 on one seed).
 """
 
 from __future__ import annotations
@@ -24,14 +29,29 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 
+def _fresh(m: _BatchNorm) -> bool:
+    """A BatchNorm layer whose running statistics still hold their initial values."""
+    return (
+        int(m.num_batches_tracked) == 0
+        and bool((m.running_mean == 0).all())
+        and bool((m.running_var == 1).all())
+    )
+
+
 class EpochStatistics:
-    """Restarts the running averages of every BatchNorm layer of `model` at each epoch."""
+    """Restarts the running averages of `model`'s fresh BatchNorm layers at each epoch. Made
+    with the Learner: after pretrained weights are loaded (those layers are not fresh), before a
+    resumed run's state is (its from-scratch layers, fresh then, go on restarting)."""
 
     def __init__(self, model: nn.Module):
         self.layers = [
             (m, m.momentum)
             for m in model.modules()
-            if isinstance(m, _BatchNorm) and m.track_running_stats and m.momentum is not None
+            if isinstance(m, _BatchNorm)
+            and m.track_running_stats
+            and m.momentum is not None
+            and m.running_mean is not None
+            and _fresh(m)
         ]
         self.k = 0
 
