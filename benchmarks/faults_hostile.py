@@ -97,6 +97,12 @@ def _env() -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 
+def edit(project: Path) -> subprocess.CompletedProcess:
+    """The mask and thumbnail calls of EDIT on `project`, in a child process."""
+    return subprocess.run([sys.executable, "-c", EDIT, str(project)], cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
 def cli(*args, child: str = "", prefix=()) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-c", CHILD, child] if child else [sys.executable, str(ROOT / "main.py")]
     return subprocess.run(
@@ -186,28 +192,14 @@ def case_paths(work: Path, small: Path) -> dict:
     _rows(cls, "UPDATE images SET sha1=? WHERE id=2", ("../../escaped",))
     before = snapshot(area, (seg, cls))
     procs = [
-        subprocess.run(
-            [sys.executable, "-c", EDIT, str(seg)],
-            cwd=ROOT,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        ),  # fmt: skip
+        edit(seg),
         cli("check", seg),
         cli("train", seg, "--arch", "lraspp_mobilenet_v3_large", *TRAIN[2:]),
         cli("check", cls),
         cli("train", cls, *TRAIN),
         cli("use-run", cls, "../../other/models/runs/ID", "--device", "cpu"),
         cli("use-run", cls, str(other), "--device", "cpu"),
-        subprocess.run(
-            [sys.executable, "-c", EDIT, str(cls)],
-            cwd=ROOT,
-            env=_env(),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        ),  # fmt: skip
+        edit(cls),
     ]
     written, lost = outside_changes(before, snapshot(area, (seg, cls)))
     written += int((area / "escaped_128.jpg").exists() or (work / "escaped_128.jpg").exists())

@@ -40,19 +40,29 @@ def has_folder(paths: list[str]) -> bool:
     return any(os.path.isdir(p) for p in paths)
 
 
+def _question(parent: QWidget, name: str, title: str, text: str, info: str) -> QMessageBox:
+    """A question box (its buttons are the caller's)."""
+    box = QMessageBox(parent)
+    box.setObjectName(name)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(info)
+    return box
+
+
 def ask_new_or_add(parent: QWidget, paths: list[str], project) -> str | None:
     """A folder dropped on an open project with images: NEW, ADD or None (cancel)."""
     what = dropped_name(paths)
     n = count_images(paths)
     have = project.count()
-    box = QMessageBox(parent)
-    box.setObjectName("dropChoice")
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Where should these images go?")
-    box.setText(f"You dropped “{what}” ({n:,} image{'s' if n != 1 else ''}).")
-    box.setInformativeText(
+    box = _question(
+        parent,
+        "dropChoice",
+        "Where should these images go?",
+        f"You dropped “{what}” ({n:,} image{'s' if n != 1 else ''}).",
         f"Make a new project from it, or add the images to “{project.name}” "
-        f"({have:,} image{'s' if have != 1 else ''} now)? Adding can be undone with Ctrl+Z."
+        f"({have:,} image{'s' if have != 1 else ''} now)? Adding can be undone with Ctrl+Z.",
     )
     new = box.addButton("New project from it…", QMessageBox.ButtonRole.AcceptRole)
     add = box.addButton(f"Add to “{project.name}”", QMessageBox.ButtonRole.AcceptRole)
@@ -65,15 +75,14 @@ def ask_new_or_add(parent: QWidget, paths: list[str], project) -> str | None:
 
 def ask_predict_many(parent: QWidget, paths: list[str], n: int) -> bool:
     """A dropped folder of many images on the Predict page: predict them all?"""
-    box = QMessageBox(parent)
-    box.setObjectName("predictManyChoice")
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Predict all these images?")
-    box.setText(f"“{dropped_name(paths)}” holds {n:,} images.")
-    box.setInformativeText(
+    box = _question(
+        parent,
+        "predictManyChoice",
+        "Predict all these images?",
+        f"“{dropped_name(paths)}” holds {n:,} images.",
         "Predict every one of them here? To keep the answers, “Predict a folder…” "
         "writes them to a file instead. To add the images to the project, drop them on the "
-        "Data page."
+        "Data page.",
     )
     go = box.addButton(f"Predict {n:,} images", QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 
 from engine.config import TrainConfig
 from engine.events import (
@@ -99,12 +99,12 @@ def train_page_info(project) -> TrainPageInfo:
     from gui.jobs.train_child import visible_gpus
 
     keys = [f.name for f in fields(EpochEnd)]
-    optional = {"warning"}  # histories written before it existed have none
+    # fields with a default (warning) came later: older histories lack them
+    required = {f.name for f in fields(EpochEnd) if f.default is MISSING}
     try:
         records = load_history(project)
         history = tuple(
-            EpochEnd(**{k: rec[k] for k in keys if k in rec or k not in optional})
-            for rec in records
+            EpochEnd(**{k: rec[k] for k in keys if k in rec or k in required}) for rec in records
         )
         error = ""
     except ValueError as e:
