@@ -25,7 +25,7 @@ CLI_COMMANDS = {
 
 def cli_main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # the frozen topdown-cli enters here, not through main()
-    from engine.cli.main import run
+    from cli.main import run
 
     return run(sys.argv[1:] if argv is None else argv)
 

@@ -56,7 +56,7 @@ INJECTED = r"""
 import errno, os, sys
 from pathlib import Path
 import torch
-from engine.cli.main import run
+from cli.main import run
 from engine.imports import copies, pipeline
 from engine.export import backends
 case, args = sys.argv[1], sys.argv[2:]

@@ -35,7 +35,7 @@ CHILD = r"""
 import errno, os, signal, sys
 from pathlib import Path
 import engine.atomic as atomic
-from engine.cli.main import run
+from cli.main import run
 case, args = sys.argv[1], sys.argv[2:]
 if case == "install-full":  # the copy of the run's best.pt to models/best.pt finds the disk full
     real = atomic.copy_file

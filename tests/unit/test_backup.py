@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from engine.cli.main import run
+from cli.main import run
 from engine.errors import DamagedProjectError, ProjectError
 from engine.project import backup
 from engine.project.store import Project

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.cli.main import run
+from cli.main import run
 from engine.project.store import Project
 from tests.support.images import write_bad, write_class_folders, write_image
 

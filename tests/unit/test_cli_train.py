@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from engine.cli.main import run
+from cli.main import run
 from tests.support.projects import make_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def test_main_py_hands_every_subcommand_to_the_cli():
     import argparse
     import importlib.util
 
-    from engine.cli.main import build_parser
+    from cli.main import build_parser
 
     spec = importlib.util.spec_from_file_location("topdown_main", ROOT / "main.py")
     main = importlib.util.module_from_spec(spec)

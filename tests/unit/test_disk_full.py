@@ -80,7 +80,7 @@ def test_disk_full_during_import_keeps_what_was_copied(tmp_path, src, monkeypatc
 
 
 def test_cli_import_on_a_full_disk_prints_one_line(tmp_path, src, monkeypatch, capsys):
-    from engine.cli.main import run
+    from cli.main import run
 
     _fail_copy_after(monkeypatch, 10, errno.ENOSPC)
     assert run(["new", str(tmp_path / "p"), "--from", str(src)]) == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import run
+from cli.main import run
 from engine.errors import ProjectError
 from engine.imports.api import import_folder
 from engine.project.recovery import TEMP_PREFIX

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import run
+from cli.main import run
 from engine.errors import ProjectError
 from engine.project import db as project_db
 from engine.project.store import Project

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.cli.main import run
+from cli.main import run
 from engine.imaging import file_sha1, load_mask
 from engine.imports.api import detect_segmentation, import_folder, import_paths
 from engine.project.store import Project, ProjectError

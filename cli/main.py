@@ -10,12 +10,12 @@ import argparse
 import os
 import sys
 
-from engine.cli import check as check_cmds
-from engine.cli import export as export_cmds
-from engine.cli import predict as predict_cmds
-from engine.cli import project as project_cmds
-from engine.cli import selftest as selftest_cmds
-from engine.cli import train as train_cmds
+from cli import check as check_cmds
+from cli import export as export_cmds
+from cli import predict as predict_cmds
+from cli import project as project_cmds
+from cli import selftest as selftest_cmds
+from cli import train as train_cmds
 from engine.errors import EngineError, shown
 
 

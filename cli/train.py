@@ -221,7 +221,7 @@ def _config(project, args) -> TrainConfig:
 
 def run_lr_find(args) -> int:
     """`topdown lr-find`: print the sweep as a short table and the suggested rate."""
-    from engine.cli.project import open_project
+    from cli.project import open_project
     from engine.project.store import ProjectError
 
     try:
@@ -282,7 +282,7 @@ def run(args) -> int:
 
 
 def _run(args, control=None, main: bool = True) -> int:
-    from engine.cli.project import open_project
+    from cli.project import open_project
     from engine.event_stream import JsonLines
     from engine.project.store import ProjectError
 
@@ -379,7 +379,7 @@ def _in_use_line(project, end) -> str:
 
 
 def use_run(args) -> int:
-    from engine.cli.project import open_project
+    from cli.project import open_project
     from engine.project.store import ProjectError
     from engine.training import runs
 

@@ -66,7 +66,7 @@ def _names(project, ids: list[int], limit: int = 6) -> str:
 def run(args: argparse.Namespace) -> int:
     from engine.check.checks import run_check
     from engine.check.report import apply_fix
-    from engine.cli.project import open_project
+    from cli.project import open_project
     from engine.project.store import ProjectError
 
     try:
