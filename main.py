@@ -1,26 +1,10 @@
 """Topdown start-up: `python main.py` opens the app; `python main.py COMMAND ...` runs the
-command line (new, info, demo, train, use-run, lr-find, predict, export, check, self-test)
-without loading Qt."""
+command line (cli/: the commands of cli.COMMANDS) without loading Qt."""
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
-
-CLI_COMMANDS = {
-    "new",
-    "info",
-    "restore",
-    "import",
-    "train",
-    "use-run",
-    "lr-find",
-    "predict",
-    "demo",
-    "export",
-    "check",
-    "self-test",
-}
 
 
 def cli_main(argv: list[str] | None = None) -> int:
@@ -33,7 +17,9 @@ def cli_main(argv: list[str] | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()
     argv = sys.argv[1:] if argv is None else argv
-    if argv and (argv[0] in CLI_COMMANDS or argv[0] in ("-h", "--help", "--version")):
+    from cli import COMMANDS  # the command line's own table of sub-commands
+
+    if argv and (argv[0] in COMMANDS or argv[0] in ("-h", "--help", "--version")):
         return cli_main(argv)
     if argv and argv[0] == "--self-test":  # the GUI's smoke test: engine steps + the window
         from gui.selftest import run_self_test

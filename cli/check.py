@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from cli.common import UsageError, open_project
 from engine.errors import shown
 
 
@@ -38,14 +39,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def label_next(project, n: int, as_json: bool) -> int:
     """Print the `n` most uncertain unlabeled images (needs a trained model)."""
     from engine.interpret.uncertainty import rank_unlabeled
-    from engine.predict.predictor import ModelFileError, Predictor
+    from engine.predict.predictor import Predictor
 
     try:
         predictor = Predictor.from_path(project.path, device="cpu")
         ranked = rank_unlabeled(project, predictor)[: max(0, n)]
-    except (ModelFileError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    except ValueError as e:  # ModelFileError among them: no model yet, or one that can't be read
+        raise UsageError(str(e)) from e
     names = {r.id: r.name for r in project.images([i for i, _ in ranked])}
     rows = [{"id": i, "name": names.get(i, ""), "uncertainty": round(u, 4)} for i, u in ranked]
     if as_json:
@@ -66,25 +66,14 @@ def _names(project, ids: list[int], limit: int = 6) -> str:
 def run(args: argparse.Namespace) -> int:
     from engine.check.checks import run_check
     from engine.check.report import apply_fix
-    from cli.project import open_project
-    from engine.project.store import ProjectError
 
-    try:
-        project = open_project(args.project)
-    except ProjectError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    if args.label_next is not None:
-        try:
+    def progress(done: int, total: int, text: str) -> None:
+        if not args.json and total and sys.stderr.isatty():
+            print(f"\r{text}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    with open_project(args.project) as project:
+        if args.label_next is not None:
             return label_next(project, args.label_next, args.json)
-        finally:
-            project.close()
-    try:
-
-        def progress(done: int, total: int, text: str) -> None:
-            if not args.json and total and sys.stderr.isatty():
-                print(f"\r{text}: {done}/{total}", end="", file=sys.stderr, flush=True)
-
         rep = run_check(
             project,
             image_size=args.image_size,
@@ -96,8 +85,7 @@ def run(args: argparse.Namespace) -> int:
         for kind in args.fix:
             f = by_kind.get(kind)
             if f is None or f.fix is None:
-                print(f"error: no fix on offer for {kind!r}.", file=sys.stderr)
-                return 1
+                raise UsageError(f"no fix on offer for {kind!r}.")
             fixed.append(apply_fix(project, f.fix))
         if args.json:
             out = rep.to_dict()
@@ -105,8 +93,6 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(out))
         else:
             _print(project, rep, fixed)
-    finally:
-        project.close()
     return 1 if any(f.severity == "high" for f in rep.findings) and not fixed else 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,18 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.export.api import ExportError, export_model
+    from engine.export.api import export_model
 
-    try:
-        report = export_model(
-            args.model,
-            args.format,
-            args.out,
-            max_images=args.max_images,
-            onnx_exporter=args.onnx_exporter,
-        )
-    except ExportError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    report = export_model(
+        args.model, args.format, args.out, max_images=args.max_images,
+        onnx_exporter=args.onnx_exporter,
+    )  # fmt: skip
     print(json.dumps(report.to_dict()) if args.json else report.summary())
     return 0

@@ -1,22 +1,16 @@
-"""Command line: the same engine as the GUI, no Qt.
-
-Sub-commands live in their own modules; each exposes ``register(subparsers)`` which adds its
-parser and sets ``func`` (``func(args) -> int``).
-"""
+"""`topdown-cli`: the parser built from the command table (cli.COMMANDS) and the one place where
+what a command raises becomes an error line (the style: cli/common.py)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-from cli import check as check_cmds
-from cli import export as export_cmds
-from cli import predict as predict_cmds
-from cli import project as project_cmds
-from cli import selftest as selftest_cmds
-from cli import train as train_cmds
-from engine.errors import EngineError, shown
+from cli import COMMANDS
+from cli.common import UsageError, print_error
+from engine.errors import EngineError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,8 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version="topdown 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (project_cmds, train_cmds, predict_cmds, export_cmds, check_cmds, selftest_cmds):
-        module.register(sub)
+    for module in dict.fromkeys(COMMANDS.values()):  # each module once, in the table's order
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -40,17 +34,19 @@ def run(argv: list[str]) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
-    except EngineError as e:  # every command: the engine's message, one line, no traceback
-        print(f"error: {shown(e)}", file=sys.stderr)
-        return 1
-    except OSError as e:  # the disk or a file refused (not a pipe): what it said, and where
-        if isinstance(e, BrokenPipeError):
-            return _closed_pipe()
-        print(f"error: {shown(e)}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+    except (UsageError, EngineError, OSError) as e:  # a message meant for the user, one line
+        print_error(e)
+        return 1
+    except Exception as e:  # a failure nobody foresaw (a bug, a library's error): still one
+        if os.environ.get("TOPDOWN_DEBUG"):  # line, the traceback on request
+            raise
+        print_error(f"{type(e).__name__}: {e} (TOPDOWN_DEBUG=1 shows where)")
+        return 1
 
 
 def _closed_pipe() -> int:

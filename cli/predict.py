@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from cli.common import UsageError
 from engine.devices import DEVICE_CHOICES
 from engine.errors import shown
 from engine.imaging import is_image_name
@@ -136,27 +137,22 @@ def _text(rec: dict, targets: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.devices import DeviceError
-    from engine.predict.predictor import ModelFileError, Predictor
+    from engine.predict.predictor import Predictor
 
-    try:
-        predictor = Predictor.from_path(args.model, device=args.device)
-    except (ModelFileError, DeviceError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    predictor = Predictor.from_path(args.model, device=args.device)
     if args.heatmap and predictor.task not in ("classification", "multilabel"):
-        print(f"error: --heatmap needs a classification or multi-label model, this one is "
-              f"{predictor.task}.", file=sys.stderr)  # fmt: skip
-        return 1
+        raise UsageError(
+            f"--heatmap needs a classification or multi-label model, this one is {predictor.task}."
+        )
     unknown = [c for c in args.heatmap_class if c not in predictor.output_names]
     if unknown:
-        print(f"error: --heatmap-class {unknown[0]!r} is not a class of this model "
-              f"({', '.join(predictor.output_names)}).", file=sys.stderr)  # fmt: skip
-        return 1
+        raise UsageError(
+            f"--heatmap-class {unknown[0]!r} is not a class of this model "
+            f"({', '.join(predictor.output_names)})."
+        )
     paths = expand_inputs(args.images)
     if not paths:
-        print("error: no image files found in " + ", ".join(args.images), file=sys.stderr)
-        return 1
+        raise UsageError("no image files found in " + ", ".join(args.images))
     masks_dir = Path(args.masks_dir)
     used: set[str] = set()
     used_heat: set[str] = set()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
+from cli.common import UsageError, open_project, print_error
 from engine.errors import StorageError, shown
 from engine.project.store import TASKS, Project, ProjectError
 
@@ -81,11 +81,6 @@ def register(subparsers) -> None:
     p.add_argument("-n", type=int, default=300, help="number of images (default 300)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
-
-
-def _fail(msg: str) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return 1
 
 
 def _print_report(rep) -> None:
@@ -157,28 +152,12 @@ def _import(project: Project, args):
     return None
 
 
-def open_project(path) -> Project:
-    """Project.open for every command, telling on stderr what opening repaired (an interrupted
-    import: engine.project.recovery). ProjectError as Project.open raises it."""
-    project = Project.open(path)
-    for line in project.notices:
-        print(f"note: {line}", file=sys.stderr)
-    return project
-
-
 def cmd_import(args) -> int:
-    try:
-        project = open_project(args.project)
-    except ProjectError as e:
-        return _fail(str(e))
-    with project:
+    with open_project(args.project) as project:
         args.task = project.task
         if (err := _check_args(args)) is not None:
-            return _fail(err)
-        try:
-            rep = _import(project, args)
-        except ProjectError as e:
-            return _fail(str(e))
+            raise UsageError(err)
+        rep = _import(project, args)
         _print_report(rep)
         _print_counts(project)
     return 0
@@ -188,20 +167,18 @@ def cmd_new(args) -> int:
     if args.task is None and args.masks:
         args.task = "segmentation"
     if (err := _check_args(args)) is not None:
-        return _fail(err)
+        raise UsageError(err)
     if (err := _resolve_task(args)) is not None:
-        return _fail(err)
-    try:
-        project = Project.create(args.project, args.task)
-    except ProjectError as e:
-        return _fail(str(e))
-    with project:
+        raise UsageError(err)
+    with Project.create(args.project, args.task) as project:
         try:
             rep = _import(project, args)
         except StorageError as e:  # stopped part-way: what was imported is kept
-            return _fail(f"{e} (project {project.path})")
+            print_error(f"{e} (project {project.path})")
+            return 1
         except ProjectError as e:
-            return _fail(f"{e} (the project {project.path} was created, but nothing imported)")
+            print_error(f"{e} (the project {project.path} was created, but nothing imported)")
+            return 1
         if rep is None:
             print(f"Created an empty {args.task} project in {project.path}.")
             return 0
@@ -266,11 +243,7 @@ def _print_counts(project: Project) -> None:
 
 
 def cmd_info(args) -> int:
-    try:
-        project = open_project(args.project)
-    except ProjectError as e:
-        return _fail(str(e))
-    with project:
+    with open_project(args.project) as project:
         if args.json:
             print(json.dumps(project_info(project), indent=2, ensure_ascii=False))
             return 0
@@ -290,10 +263,7 @@ def cmd_info(args) -> int:
 def cmd_restore(args) -> int:
     from engine.project.backup import restore
 
-    try:
-        done = restore(Path(args.project))
-    except ProjectError as e:
-        return _fail(str(e))
+    done = restore(Path(args.project))
     b = done.backup
     db_file = Path(args.project) / "project.db"
     print(f"Restored {db_file} from the backup of {b.when()} ({b.age()}).")
@@ -306,11 +276,7 @@ def cmd_restore(args) -> int:
 def cmd_demo(args) -> int:
     from engine.project.demo import create_demo_project
 
-    try:
-        project = create_demo_project(args.project, args.task, n=args.n, seed=args.seed)
-    except ProjectError as e:
-        return _fail(str(e))
-    with project:
+    with create_demo_project(args.project, args.task, n=args.n, seed=args.seed) as project:
         print(f"Created a demo {args.task} project in {project.path}.")
         _print_counts(project)
     return 0

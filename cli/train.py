@@ -13,6 +13,7 @@ import argparse
 import sys
 import time
 
+from cli.common import UsageError, note, open_project
 from engine.config import TrainConfig
 from engine.events import BatchEnd, Callback, EpochEnd, FitEnd, FitStart, Progress, Skipped
 
@@ -171,12 +172,12 @@ def _config(project, args) -> TrainConfig:
     cfg = TrainConfig.from_dict(saved, problems)
     for line in problems:  # a damaged training.json: named, its defaults used
         where = "" if line.startswith(str(project.path)) else f"{project.path / 'training.json'}: "
-        print(f"note: {where}{line}", file=sys.stderr)
+        note(f"{where}{line}")
     if args.arch:
         name = fitting_arch(args.arch, project.task)
         if name is None:
             fits = {s.name for s in architectures_for(project.task)}
-            raise ValueError(
+            raise UsageError(
                 f"Architecture {args.arch!r} does not fit a {project.task} project; "
                 f"choose one of: {', '.join(sorted(fits))}, or any timm model name "
                 "(timm.list_models())."
@@ -203,16 +204,16 @@ def _config(project, args) -> TrainConfig:
             try:
                 cfg.lr = float(args.lr)
             except ValueError:
-                raise ValueError(f"--lr must be a number or 'auto', not {args.lr!r}.") from None
+                raise UsageError(f"--lr must be a number or 'auto', not {args.lr!r}.") from None
             if not cfg.lr > 0:
-                raise ValueError("--lr must be above 0.")
+                raise UsageError("--lr must be above 0.")
     for name in ("epochs", "image_size", "batch_size"):
         if getattr(cfg, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1.")
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1.")
     if cfg.freeze_epochs < 0:
-        raise ValueError("--freeze-epochs cannot be negative.")
+        raise UsageError("--freeze-epochs cannot be negative.")
     if cfg.freeze_epochs > cfg.epochs:
-        raise ValueError(
+        raise UsageError(
             f"--freeze-epochs ({cfg.freeze_epochs}) cannot exceed --epochs ({cfg.epochs}): "
             "the frozen epochs are part of the total."
         )
@@ -221,34 +222,18 @@ def _config(project, args) -> TrainConfig:
 
 def run_lr_find(args) -> int:
     """`topdown lr-find`: print the sweep as a short table and the suggested rate."""
-    from cli.project import open_project
-    from engine.project.store import ProjectError
+    with open_project(args.project) as project:
+        progress = TextProgress()
+        try:
+            cfg = _config(project, args)
+            from engine.training.train import lr_find
 
-    try:
-        project = open_project(args.project)
-    except ProjectError as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
-    progress = TextProgress()
-    try:
-        cfg = _config(project, args)
-        from engine.training.train import lr_find
-
-        res = lr_find(project, cfg, [progress], use_cache=not args.fresh)
-        if args.save:
-            cfg.lr = float(f"{res.suggestion:.3g}")
-            project.save_settings(cfg.to_dict())
-    except KeyboardInterrupt:
-        progress._clear()
-        print("Interrupted.", file=sys.stderr)
-        return 130
-    except Exception as e:  # every engine error carries a message meant for the user
-        progress._clear()
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
-    finally:
-        project.close()
-    progress._clear()
+            res = lr_find(project, cfg, [progress], use_cache=not args.fresh)
+            if args.save:
+                cfg.lr = float(f"{res.suggestion:.3g}")
+                project.save_settings(cfg.to_dict())
+        finally:  # the progress line goes, whatever cli.main.run prints next
+            progress._clear()
     step = max(1, len(res.lrs) // 12)
     print(f"{'learning rate':>14}  {'loss':>8}")
     for lr, loss in list(zip(res.lrs, res.losses, strict=True))[::step]:
@@ -270,11 +255,7 @@ def run(args) -> int:
 
     control = RunControl()
     distributed.install_signal_handlers(control)
-    try:
-        distributed.setup(args.device or "auto")
-    except Exception as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
+    distributed.setup(args.device or "auto")
     try:
         return _run(args, control=control, main=distributed.is_main())
     finally:
@@ -282,34 +263,25 @@ def run(args) -> int:
 
 
 def _run(args, control=None, main: bool = True) -> int:
-    from cli.project import open_project
     from engine.event_stream import JsonLines
-    from engine.project.store import ProjectError
 
-    try:
-        project = open_project(args.project)
-    except ProjectError as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
-    jsonl = JsonLines() if args.events == "jsonl" else None
-    progress = TextProgress(err=_Null() if jsonl or not main else None)
-    try:
-        cfg = _config(project, args)
-        from engine.training.train import train
+    with open_project(args.project) as project:
+        jsonl = JsonLines() if args.events == "jsonl" else None
+        progress = TextProgress(err=_Null() if jsonl or not main else None)
+        try:
+            cfg = _config(project, args)
+            from engine.training.train import train
 
-        end = train(project, cfg, [jsonl or progress], control=control, resume=args.resume)
-    except KeyboardInterrupt:
-        progress._clear()
-        print("Interrupted. Continue later with --resume.", file=sys.stderr)
-        return 130
-    except Exception as e:  # every engine error carries a message meant for the user
-        progress._clear()
-        if jsonl and main:
-            jsonl.error(str(e))
-        print(f"Error: {e}" if main else f"Error (process {_rank()}): {e}", file=sys.stderr)
-        return 1
-    finally:
-        project.close()
+            end = train(project, cfg, [jsonl or progress], control=control, resume=args.resume)
+        except KeyboardInterrupt:
+            progress._clear()
+            print("Interrupted. Continue later with --resume.", file=sys.stderr)
+            return 130
+        except Exception as e:  # the event stream says it too; cli.main.run prints the line
+            progress._clear()
+            if jsonl and main:
+                jsonl.error(str(e))
+            raise
     if not main:
         return 0
     if jsonl:
@@ -353,12 +325,6 @@ class _Null:
     def flush(self) -> None: ...
 
 
-def _rank() -> int:
-    from engine.training.distributed import rank
-
-    return rank()
-
-
 def _in_use_line(project, end) -> str:
     """What happened to the model in use (engine.training.runs), in one sentence."""
     from engine.training.runs import get_run
@@ -379,22 +345,10 @@ def _in_use_line(project, end) -> str:
 
 
 def use_run(args) -> int:
-    from cli.project import open_project
-    from engine.project.store import ProjectError
     from engine.training import runs
 
-    try:
-        project = open_project(args.project)
-    except ProjectError as e:
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
-    try:
+    with open_project(args.project) as project:
         ev = runs.use_run(project, args.run_id, device=args.device)
-    except Exception as e:  # every engine error carries a message meant for the user
-        print(f"Error: {e}", file=sys.stderr)
-        return 1
-    finally:
-        project.close()
     shown = ", ".join(f"{k} {v:.4f}" for k, v in ev.metrics.items() if "/" not in k)
     print(f"The model of run {args.run_id} is now the model in use: {shown}.")
     return 0

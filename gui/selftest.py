@@ -1,4 +1,4 @@
-"""`topdown --self-test`: the engine self-test (cli/selftest.py) plus the window step:
+"""`topdown --self-test`: the engine self-test (engine/selftest.py) plus the window step:
 open the main window, open the freshly trained demo project in it, close it. Prints one JSON
 line and exits 0 when all passed. Without a display Qt runs offscreen, so it works over ssh and
 in a bundle test; settings go to the temp folder, never to the user's own.
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli.selftest import add_options, report, self_test
+from engine.selftest import add_options, report, self_test
 
 
 def _process_until(app, done, timeout_s: float) -> bool:

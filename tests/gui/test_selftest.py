@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 import main
-from cli import selftest
+from engine import selftest
 
 
 def _one_json_line(out: str) -> dict:

@@ -74,17 +74,25 @@ def test_main_py_train_resume_without_run_exits_1(tmp_path):
     assert "no interrupted run to resume" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_main_py_hands_every_subcommand_to_the_cli():
+def test_main_py_hands_every_subcommand_to_the_cli(monkeypatch):
+    """One command table (cli.COMMANDS): each module registers exactly the commands the table
+    gives it, and main.py sends each of them (and only those) to the command line."""
     import argparse
-    import importlib.util
+    import importlib
 
-    from cli.main import build_parser
+    import main
+    from cli import COMMANDS
 
-    spec = importlib.util.spec_from_file_location("topdown_main", ROOT / "main.py")
-    main = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(main)
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(sub.choices) == main.CLI_COMMANDS
+    for module in set(COMMANDS.values()):
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers()
+        importlib.import_module(module).register(sub)
+        assert set(sub.choices) == {c for c, m in COMMANDS.items() if m == module}, module
+    sent = []
+    monkeypatch.setattr(main, "cli_main", lambda argv: sent.append(argv[0]) or 0)
+    for command in COMMANDS:
+        assert main.main([command]) == 0
+    assert sent == list(COMMANDS)
 
 
 def test_cli_lr_find_suggests_and_saves_a_rate(tmp_path, capsys):
