@@ -63,7 +63,7 @@ def test_each_layer_contract_catches_what_it_forbids(tmp_path):
     """A fake tree under the same contracts, one offence each; an import under
     TYPE_CHECKING counts."""
     config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(config[config.index("[tool.importlinter]") :])
+    (tmp_path / "pyproject.toml").write_text(config[config.index("\n[tool.importlinter]\n") :])
     files = {
         "engine/__init__.py": "",
         "engine/project/__init__.py": "from engine.training import loop\n",  # store -> training
