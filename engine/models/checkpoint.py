@@ -1,13 +1,21 @@
 """The Topdown model file (a checkpoint): its format, the one reader, and atomic writing.
 
-A checkpoint is a dict of plain state (docs/CONTRACTS.md), so `torch.load(path,
-weights_only=True)` reads it; it is written to a temporary file and renamed, so a crash
-mid-write never leaves half a model. Training writes them (engine.training.runs says where);
+A checkpoint is a dict of plain state, so `torch.load(path, weights_only=True)` reads it; it is
+written to a temporary file and renamed, so a crash mid-write never leaves half a model. Training writes them (engine.training.runs says where);
 prediction, evaluation and resume read them with `load_checkpoint`.
 
 Regression models are trained on normalised targets; the saved model has the target mean / std
 folded into its last Linear layer, so it outputs real units (the predictor needs nothing else).
 torch is imported inside the functions, so importing this module stays cheap.
+
+Where: PROJECT/models/best.pt (the model in use), models/runs/<id>/{best,last}.pt. The dict:
+`{"format": "topdown-model", "version": 1, "task", "arch", "class_names": [..], "targets": [..],
+"n_outputs", "image_size", "mean": [3], "std": [3], "interpolation" ("bilinear" | "bicubic";
+absent in older files: bilinear), "model_state", "optimizer_state" (last.pt), "scheduler_state"
+(last.pt), "epoch", "config": TrainConfig dict, "metrics": {..}, "history": [..],
+"multilabel_threshold", "run_id", "world_size", "global_batch_size"}`, plain types and tensors
+only. Files from before training runs have no `run_id`; files from before distributed training
+have no `world_size` (read as 1) or `global_batch_size`.
 """
 
 from __future__ import annotations
@@ -129,7 +137,7 @@ def make_checkpoint(
     scheduler: Any = None,
     extra: dict | None = None,
 ) -> dict:
-    """The checkpoint dict of docs/CONTRACTS.md (`spec`: engine.training.data.DataSpec)."""
+    """The checkpoint dict of this module's docstring (`spec`: engine.training.data.DataSpec)."""
     reg = spec.task == "regression"
     ckpt = {
         "format": FORMAT,

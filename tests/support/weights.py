@@ -59,7 +59,7 @@ def save_tiny_model(
     tweak=None,
     threshold: float = 0.5,
 ) -> Path:
-    """Save an untrained model in the checkpoint format of docs/CONTRACTS.md (train-free).
+    """Save an untrained model in the checkpoint format of engine/models/checkpoint.py (train-free).
 
     `tweak(bundle)` may set weights first (e.g. a head bias that makes the answer known).
     """
