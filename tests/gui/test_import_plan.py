@@ -1,0 +1,69 @@
+"""The project's import plan as a user meets it: the split percentages and seed chosen in the
+Re-split dialog are what the next import splits its new images by, and the dialog shows them
+again next time (issue 21, part 3)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.data.filter_bar import ResplitDialog
+from tests.gui.test_import_drop import write_images
+from tests.support.qt import shown_main_window
+
+
+def _answer_resplit(valid: float, test: float, seed: int, seen: list) -> QTimer:
+    """Fill in the Re-split dialog as soon as it shows (noting what it showed), then OK."""
+    timer = QTimer()
+    timer.setInterval(20)
+
+    def poll() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, ResplitDialog) and w.isVisible():
+                timer.stop()
+                seen.append(w.values())
+                w.valid.setValue(valid * 100)
+                w.test.setValue(test * 100)
+                w.seed.setValue(seed)
+                w.accept()
+
+    timer.timeout.connect(poll)
+    timer.start()
+    return timer
+
+
+def _import(w, qtbot, folder) -> None:
+    with qtbot.waitSignal(w.bridge.finished, timeout=30000):
+        w.imports.start("Importing images", "import_paths", [str(folder)])
+    w.imports.report_dialog.close()
+
+
+def test_resplit_choice_is_the_plan_the_next_import_follows(qtbot, tmp_path):
+    w = shown_main_window(qtbot)
+    w.projects.create_project(tmp_path / "proj", "classification")
+    _import(w, qtbot, _classes(tmp_path / "first", 0))
+    p = w.project
+    assert p.counts().per_split == {"train": 8, "valid": 2}  # the default plan: 20 % valid
+
+    seen: list = []
+    answer = _answer_resplit(0.4, 0.0, 7, seen)
+    w.data_page.resplit()
+    answer.stop()
+    assert seen == [(0.2, 0.0, 42)]
+    assert p.counts().per_split == {"train": 6, "valid": 4}
+
+    _import(w, qtbot, _classes(tmp_path / "more", 100))
+    new = p.images()[10:]
+    assert len(new) == 10
+    assert sum(r.split == "valid" for r in new) == 4  # split as the project's plan says: 40 %
+
+    answer = _answer_resplit(0.4, 0.0, 7, seen)
+    w.data_page.resplit()
+    answer.stop()
+    assert seen[-1] == (0.4, 0.0, 7)  # the dialog shows the plan it set
+
+
+def _classes(root, start: int):
+    write_images(root / "cat", 5, start=start)
+    write_images(root / "dog", 5, start=start + 50)
+    return root
