@@ -34,7 +34,7 @@ def _answer_resplit(valid: float, test: float, seed: int, seen: list) -> QTimer:
 
 def _import(w, qtbot, folder) -> None:
     with qtbot.waitSignal(w.bridge.finished, timeout=30000):
-        w.imports.start("Importing images", "import_paths", [str(folder)])
+        w.imports.import_paths([str(folder)])
     w.imports.report_dialog.close()
 
 
