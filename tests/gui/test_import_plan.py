@@ -67,3 +67,46 @@ def _classes(root, start: int):
     write_images(root / "cat", 5, start=start)
     write_images(root / "dog", 5, start=start + 50)
     return root
+
+
+def test_the_import_flow_needs_no_window_and_hands_the_bridge_the_function(qtbot, tmp_path, bridge):
+    """ImportFlow on a plain widget with the app state and the bridge: it says what it needs
+    through signals, and the job it submits carries the importer itself and the plan."""
+    from PySide6.QtWidgets import QWidget
+
+    from engine.imports.api import import_paths
+    from engine.imports.plan import ImportPlan, save_plan
+    from engine.project.store import Project
+    from gui.imports.flow import ImportFlow
+    from gui.jobs.imports import run_import
+    from gui.state import AppState
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    state = AppState()
+    made: list = []
+    flow = ImportFlow(parent, state, bridge, create_project=lambda *a: made.append(a) or False)
+    said: list = []
+    flow.message.connect(lambda title, text: said.append(title))
+    assert not flow.import_paths([str(tmp_path)]) and said == ["No project open"]
+
+    p = Project.create(tmp_path / "p", "classification")
+    save_plan(p, ImportPlan(valid_pct=0.4, seed=7))
+    state.set_project(p)
+    submitted: list = []
+    real_submit = bridge.submit
+    bridge.submit = lambda name, fn, *a, **kw: (
+        submitted.append((fn, a, kw)) or real_submit(name, fn, *a, **kw)
+    )
+    lines: list = []
+    flow.status_message.connect(lines.append)
+    with qtbot.waitSignal(flow.ended, timeout=30000):
+        assert flow.import_paths([str(_classes(tmp_path / "src", 0))])
+    ((fn, args, kwargs),) = submitted
+    assert fn is run_import and args[:2] == (p, import_paths)
+    assert kwargs["plan"] == ImportPlan(valid_pct=0.4, seed=7)
+    assert lines == ["Added 10 images. Edit ▸ Undo (Ctrl+Z) takes the whole import out again."]
+    assert p.counts().per_split == {"train": 6, "valid": 4}
+    flow.report_dialog.close()
+    state.set_project(None)
+    p.close()
