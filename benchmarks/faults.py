@@ -49,7 +49,8 @@ from engine.imports import api, pipeline
 from engine.project.store import Project
 project = Project.open(sys.argv[1])
 print("go", flush=True)
-api.import_folder(project, sys.argv[2], tuning=pipeline.ImportTuning(batch=int(sys.argv[3])))
+plan = api.ImportPlan(tuning=pipeline.ImportTuning(batch=int(sys.argv[3])))
+api.import_folder(project, sys.argv[2], plan=plan)
 """
 
 INJECTED = r"""

@@ -45,9 +45,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="keep a void class of the class list as a class (default: its pixels are ignored)",
     )
-    p.add_argument("--valid-pct", type=float, default=0.2)
-    p.add_argument("--test-pct", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=42)
+    _split_options(p)
     p.set_defaults(func=cmd_new)
 
     p = subparsers.add_parser("import", help="import more images into an existing project")
@@ -58,9 +56,7 @@ def register(subparsers) -> None:
     p.add_argument("--masks", metavar="DIR", help="segmentation masks matched by file name")
     p.add_argument("--codes", metavar="FILE", help="segmentation class names, one per line")
     p.add_argument("--keep-void", action="store_true", help="keep a void class as a class")
-    p.add_argument("--valid-pct", type=float, default=0.2)
-    p.add_argument("--test-pct", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=42)
+    _split_options(p)
     p.set_defaults(func=cmd_import)
 
     p = subparsers.add_parser("info", help="show a project's classes, counts and skipped files")
@@ -81,6 +77,14 @@ def register(subparsers) -> None:
     p.add_argument("-n", type=int, default=300, help="number of images (default 300)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_demo)
+
+
+def _split_options(p) -> None:
+    """--valid-pct, --test-pct, --seed: the project's import plan (engine.imports.plan)."""
+    kept = "the project's import plan; given, they become it"
+    p.add_argument("--valid-pct", type=float, help=f"validation share (default: {kept})")
+    p.add_argument("--test-pct", type=float, help=f"test share (default: {kept})")
+    p.add_argument("--seed", type=int, help=f"seed of the split (default: {kept})")
 
 
 def _print_report(rep) -> None:
@@ -113,9 +117,9 @@ def _check_args(args) -> str | None:
         return "use either --labels-csv or --label-regex, not both."
     if (args.label_regex or args.masks) and not args.source:
         return "--label-regex and --masks need --from DIR (the images)."
-    if not 0 <= args.valid_pct < 1 or not 0 <= args.test_pct < 1:
+    if any(v is not None and not 0 <= v < 1 for v in (args.valid_pct, args.test_pct)):
         return "--valid-pct and --test-pct must be between 0 and 1."
-    if args.valid_pct + args.test_pct >= 1:
+    if _given(args.valid_pct, "valid_pct") + _given(args.test_pct, "test_pct") >= 1:
         return "--valid-pct plus --test-pct must be below 1."
     for flag, path, kind in (
         ("--from", args.source, "dir"),
@@ -133,22 +137,33 @@ def _check_args(args) -> str | None:
     return None
 
 
+def _given(value: float | None, name: str) -> float:
+    """A split option as given, else the default plan's (a project's own is checked later)."""
+    from engine.imports.plan import ImportPlan
+
+    return getattr(ImportPlan(), name) if value is None else value
+
+
 def _import(project: Project, args):
     """Run the import the options ask for; its report (None when there is nothing to import)."""
     from engine.imports import api as importers
+    from engine.imports.plan import project_plan, save_plan, with_options
 
-    split = {"valid_pct": args.valid_pct, "test_pct": args.test_pct, "seed": args.seed}
+    given = {"valid_pct": args.valid_pct, "test_pct": args.test_pct, "seed": args.seed}
+    plan = with_options(project_plan(project), **given)
+    if any(v is not None for v in given.values()):
+        save_plan(project, plan)  # the project's plan from now on, as the Re-split dialog sets it
     void = not args.keep_void
     if args.labels_csv:
-        return importers.import_csv(project, args.labels_csv, args.source, **split)
+        return importers.import_csv(project, args.labels_csv, args.source, plan=plan)
     if args.label_regex:
-        return importers.import_regex(project, args.source, args.label_regex, **split)
+        return importers.import_regex(project, args.source, args.label_regex, plan=plan)
     if args.masks:
         return importers.import_segmentation(
-            project, args.source, args.masks, args.codes, **split, ignore_void=void
+            project, args.source, args.masks, args.codes, plan=plan, ignore_void=void
         )
     if args.source:
-        return importers.import_folder(project, args.source, **split, ignore_void=void)
+        return importers.import_folder(project, args.source, plan=plan, ignore_void=void)
     return None
 
 

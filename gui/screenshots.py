@@ -100,7 +100,7 @@ def _import_report(window, tmp: Path):
 
     from engine.imports.api import import_paths
     from engine.project.store import Project
-    from gui.data.import_flow import ImportReportDialog
+    from gui.imports.report import ImportReportDialog
 
     src = tmp / "holiday"
     src.mkdir()

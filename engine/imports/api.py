@@ -1,19 +1,22 @@
 """Bring a user's images into a project: class folders, dropped files, CSV labels, labels from
 file names, segmentation masks.
 
-Every importer returns an `ImportReport` and follows the same path
-(`engine.imports.pipeline.ImportRun`; what each kind of input reads is in
-`engine.imports.formats`): count the files first (so progress has a total), then per file check
-for cancel, hash it, drop duplicates, validate it with `engine.imaging.load_rgb`, copy it into
-``PROJECT/images/`` (originals are never touched) and collect it; every `ImportTuning.batch`
-files (500) are given their final names and committed in one `project.add_images` transaction
-(copies are made under temporary names; engine.project.recovery). A process killed at any
-moment leaves a project that opens with every completed batch, and the next open clears the
-rest. One import runs per project at a time, across processes (the "import" project lock). A
-full, read-only or failing disk stops the import with one `StorageError` naming the folder and
-the remedy; what was committed stays. Unusable files are skipped with a reason, reported and
-kept in the project (`project.record_skipped`); one bad file never stops an import. On cancel,
-the files already copied are committed and `engine.control.Cancelled` is raised.
+Every importer reads its input into items (the readers of `engine.imports.formats` and
+`engine.imports.segmentation`) and hands them to the one `import_items`, which splits them by
+the project's import plan (`engine.imports.plan`: validation/test fractions and seed, saved
+with the project; a caller may pass another) and returns an `ImportReport`. Every file takes
+the same path (`engine.imports.pipeline.ImportRun`): count the files first (so progress has a
+total), then per file check for cancel, hash it, drop duplicates, validate it with
+`engine.imaging.load_rgb`, copy it into ``PROJECT/images/`` (originals are never touched) and
+collect it; every `ImportTuning.batch` files (500; the plan's tuning) are given their final
+names and committed in one `project.add_images` transaction (copies are made under temporary
+names; engine.project.recovery). A process killed at any moment leaves a project that opens
+with every completed batch, and the next open clears the rest. One import runs per project at
+a time, across processes (the "import" project lock). A full, read-only or failing disk stops
+the import with one `StorageError` naming the folder and the remedy; what was committed stays.
+Unusable files are skipped with a reason, reported and kept in the project
+(`project.record_skipped`); one bad file never stops an import. On cancel, the files already
+copied are committed and `engine.control.Cancelled` is raised.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from engine.imports.pipeline import (
     ImportTuning,
     links_outside,
 )
+from engine.imports.plan import ImportPlan, project_plan
 from engine.imports.segmentation import layout_items, loose_items, seg_items
 from engine.imports.split_note import split_folders_note
 from engine.project import recovery
@@ -55,12 +59,14 @@ __all__ = [
     "IGNORED_FILES",
     "MASK_SUFFIXES",
     "SPLIT_DIRS",
+    "ImportPlan",
     "ImportReport",
     "ImportTuning",
     "ProgressFn",
     "detect_segmentation",
     "import_csv",
     "import_folder",
+    "import_items",
     "import_paths",
     "import_regex",
     "import_segmentation",
@@ -69,29 +75,29 @@ __all__ = [
 ProgressFn = Callable[[Progress], None]
 
 
-def _finish(
+def import_items(
     project: Project,
     items: Sequence[ImportItem],
+    plan: ImportPlan | None = None,
     *,
-    control: RunControl | None,
-    on_progress: ProgressFn | None,
-    split: dict,
-    tuning: ImportTuning | None,
+    control: RunControl | None = None,
+    on_progress: ProgressFn | None = None,
     report: ImportReport | None = None,
 ) -> ImportReport:
-    """Run the import of `items`, then assign splits (`split`: valid_pct, test_pct, seed) to
-    whatever was committed, also when cancelled, and describe the result in the report."""
-    valid_pct, test_pct, seed = split["valid_pct"], split["test_pct"], split["seed"]
+    """Import `items` (read by the importers below), then split whatever was committed by
+    `plan` (default: the project's, `project_plan`), also when cancelled, and describe the
+    result in `report` (which a reader may have begun)."""
+    plan = plan if plan is not None else project_plan(project)
     report = report if report is not None else ImportReport()
-    from_train = _valid_share_from_train(project, items, valid_pct)
+    from_train = _valid_share_from_train(project, items, plan.valid_pct)
+    settings = plan.split()
     if from_train and any(i.split == "test" for i in items):
-        test_pct = 0.0  # the test/ folder is the test set; train/ only gives up validation
+        settings["test_pct"] = 0.0  # the test/ folder is the test set; train/ only gives valid
     if project.read_only:
         raise ProjectError(READ_ONLY.format(path=project.path))
-    settings = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
     with project_lock(project.path, "import"):
         recovery.begin(project, settings)
-        run = ImportRun(project, control, on_progress, tuning=tuning, report=report)
+        run = ImportRun(project, control, on_progress, tuning=plan.tuning, report=report)
         try:
             run.run(items)
         except BaseException:
@@ -99,7 +105,7 @@ def _finish(
                 _settle(project, settings)  # if this fails too, the next open does it
             raise
         _settle(project, settings)
-    _describe(project, report, from_train, valid_pct, seed)
+    _describe(project, report, from_train, plan)
     if note := split_folders_note(items, report.splits):
         report.notes.append(note)
     return report
@@ -126,7 +132,7 @@ def _valid_share_from_train(project: Project, items: Sequence[ImportItem], valid
     return True
 
 
-def _describe(project: Project, report: ImportReport, from_train: bool, valid_pct, seed) -> None:
+def _describe(project: Project, report: ImportReport, from_train: bool, plan: ImportPlan) -> None:
     """Fill in what the report says about the result: task, classes, images per split."""
     report.task = report.task or project.task
     report.classes = project.class_names()
@@ -137,7 +143,7 @@ def _describe(project: Project, report: ImportReport, from_train: bool, valid_pc
         by = "by class" if project.task != "regression" else "by value"
         report.notes.append(
             f"No validation folder: {n} image{'s' if n != 1 else ''} of train/ "
-            f"({valid_pct:.0%}, stratified {by}, seed {seed}) set aside for validation."
+            f"({plan.valid_pct:.0%}, stratified {by}, seed {plan.seed}) set aside for validation."
         )
 
 
@@ -171,13 +177,10 @@ def import_folder(
     folder: str | os.PathLike,
     *,
     label: str | None = None,
-    valid_pct: float = 0.2,
-    test_pct: float = 0.0,
-    seed: int = 42,
     ignore_void: bool = True,
+    plan: ImportPlan | None = None,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
-    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Import a folder: one subfolder per class (optionally below train/ valid|val/ test/,
     which then fix the split; without a validation folder the validation share comes from
@@ -190,15 +193,8 @@ def import_folder(
     report = ImportReport()
     items = _folder_items(project, folder, label, report, ignore_void)
     report.notes += links_outside(folder, items)
-    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
-    return _finish(
-        project,
-        items,
-        control=control,
-        on_progress=on_progress,
-        split=split,
-        tuning=tuning,
-        report=report,
+    return import_items(
+        project, items, plan, control=control, on_progress=on_progress, report=report
     )
 
 
@@ -207,13 +203,10 @@ def import_paths(
     paths: Iterable[str | os.PathLike],
     label: str | None = None,
     *,
-    valid_pct: float = 0.2,
-    test_pct: float = 0.0,
-    seed: int = 42,
     ignore_void: bool = True,
+    plan: ImportPlan | None = None,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
-    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """What a drag-and-drop does: a segmentation dataset among the paths (a dataset folder, or
     image and annotation folders side by side, perhaps with codes.txt) imports as images with
@@ -244,15 +237,8 @@ def import_paths(
             items.append(ImportItem(p, skip="does not exist"))
     for folder in folders:
         items += _folder_items(project, folder, label, report, ignore_void)
-    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
-    return _finish(
-        project,
-        items,
-        control=control,
-        on_progress=on_progress,
-        split=split,
-        tuning=tuning,
-        report=report,
+    return import_items(
+        project, items, plan, control=control, on_progress=on_progress, report=report
     )
 
 
@@ -261,12 +247,9 @@ def import_csv(
     csv_file: str | os.PathLike,
     images_dir: str | os.PathLike | None = None,
     *,
-    valid_pct: float = 0.2,
-    test_pct: float = 0.0,
-    seed: int = 42,
+    plan: ImportPlan | None = None,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
-    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Rows of `filename,label` (header optional). The label is a class name, several names
     separated by spaces (multi-label), or one or more numbers (regression: in one cell
@@ -280,15 +263,8 @@ def import_csv(
         raise ProjectError(f"The images folder {folder} does not exist.")
     report = ImportReport()
     items = csv_items(project, csv_file, folder, report)
-    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
-    return _finish(
-        project,
-        items,
-        control=control,
-        on_progress=on_progress,
-        split=split,
-        tuning=tuning,
-        report=report,
+    return import_items(
+        project, items, plan, control=control, on_progress=on_progress, report=report
     )
 
 
@@ -297,22 +273,16 @@ def import_regex(
     folder: str | os.PathLike,
     pattern: str,
     *,
-    valid_pct: float = 0.2,
-    test_pct: float = 0.0,
-    seed: int = 42,
+    plan: ImportPlan | None = None,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
-    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Label each image by a part of its file name: the first group of `pattern` (or the group
     named `label`), e.g. ``^(.+)_\\d+\\.jpg$``. Files that do not match are skipped."""
     if project.task == "segmentation":
         raise ProjectError("A segmentation project takes masks, not labels from file names.")
     items = regex_items(project, Path(folder), pattern)
-    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
-    return _finish(
-        project, items, control=control, on_progress=on_progress, split=split, tuning=tuning
-    )
+    return import_items(project, items, plan, control=control, on_progress=on_progress)
 
 
 def import_segmentation(
@@ -321,13 +291,10 @@ def import_segmentation(
     masks_dir: str | os.PathLike,
     codes_file: str | os.PathLike | None = None,
     *,
-    valid_pct: float = 0.2,
-    test_pct: float = 0.0,
-    seed: int = 42,
     ignore_void: bool = True,
+    plan: ImportPlan | None = None,
     control: RunControl | None = None,
     on_progress: ProgressFn | None = None,
-    tuning: ImportTuning | None = None,
 ) -> ImportReport:
     """Images and their masks, matched by file stem (the mask may add _P, _mask, _label, ...).
     `codes_file` names the classes by mask value, one per line; without it the classes are
@@ -342,13 +309,6 @@ def import_segmentation(
         project, Path(images_dir), Path(masks_dir), codes_file, report, ignore_void=ignore_void
     )
     report.notes += links_outside(Path(images_dir), items)
-    split = {"valid_pct": valid_pct, "test_pct": test_pct, "seed": seed}
-    return _finish(
-        project,
-        items,
-        control=control,
-        on_progress=on_progress,
-        split=split,
-        tuning=tuning,
-        report=report,
+    return import_items(
+        project, items, plan, control=control, on_progress=on_progress, report=report
     )

@@ -5,6 +5,7 @@ Layout of a project folder::
     project.json   format marker, schema version, task, regression target names (atomic JSON)
     project.db     SQLite: images, classes, labels, splits, skipped files (a transaction a change)
     training.json  the last training configuration (engine.config.TrainConfig)
+    import_plan.json  how imports split new images (engine.imports.plan.ImportPlan)
     images/        copies of the imported images (the user's originals are never touched)
     masks/         segmentation masks, one class-index PNG per image (255 = unlabeled)
 

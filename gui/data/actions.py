@@ -100,22 +100,24 @@ class DataActions:
             self._edit(lambda h: h.set_split(ids, split), f"Moved {len(ids):,} images to {split}")
 
     def resplit(self) -> None:
-        """Ask for percentages and seed, then re-assign the automatic splits."""
-        from engine.config import TrainConfig
+        """Ask for percentages and seed (the project's import plan), then re-assign the
+        automatic splits; the plan becomes what later imports split by."""
+        from engine.imports.plan import project_plan
 
         if self.project is None:
             return
-        cfg = TrainConfig.from_dict(self.project.load_settings())
-        dlg = ResplitDialog(self, cfg.valid_pct, cfg.test_pct, cfg.seed)
+        plan = project_plan(self.project)
+        dlg = ResplitDialog(self, plan.valid_pct, plan.test_pct, plan.seed)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.resplit_with(*dlg.values())
 
     def resplit_with(self, valid_pct: float, test_pct: float, seed: int) -> None:
+        from engine.imports.plan import ImportPlan, resplit
         from engine.project.store import ProjectError
 
         try:
-            self.project.assign_splits(valid_pct, test_pct, seed, relock=True)
+            resplit(self.project, ImportPlan(valid_pct, test_pct, seed))
         except ProjectError as e:
             QMessageBox.warning(self, "Re-split", str(e))
             return

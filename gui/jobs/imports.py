@@ -1,5 +1,6 @@
 """The import job: one of `engine.imports.api`'s importers on the bridge's thread, with cancel
-and progress wired in (the GUI side, dialogs and reports, is gui.data.import_flow)."""
+and progress wired in (the GUI side, dialogs and reports, is gui.imports). The GUI hands over
+the importer function itself, never its name."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ def _progress_sink(job):
     return sink
 
 
-def run_import(job, project, kind: str, *args, **kwargs):
-    """Call ``engine.imports.api.<kind>(project, *args, **kwargs)``; returns its ImportReport."""
-    from engine.imports import api as importers
+def load_importers():
+    """engine.imports.api (numpy and Pillow come with it): loaded on first use, not at start-up;
+    the bridge's thread loads it ahead (gui.imports.flow) so the GUI thread does not wait."""
+    from engine.imports import api
 
-    fn = getattr(importers, kind)
-    return fn(project, *args, control=job.control, on_progress=_progress_sink(job), **kwargs)
+    return api
+
+
+def run_import(job, project, importer, *args, **kwargs):
+    """``importer(project, *args, **kwargs)``, one of engine.imports.api's importers, with the
+    job's cancel and progress; returns its ImportReport."""
+    return importer(project, *args, control=job.control, on_progress=_progress_sink(job), **kwargs)

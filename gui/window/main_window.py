@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from gui.bridge import EngineBridge
 from gui.common import settings
-from gui.data.import_flow import ImportFlow, local_paths
+from gui.imports.flow import ImportFlow, local_paths
 from gui.jobs.names import job_text
 from gui.start.page import StartPage
 from gui.state import AppState
@@ -74,7 +74,13 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.tabs)
         self.setCentralWidget(self.stack)
 
-        self.imports = ImportFlow(self)
+        self.imports = ImportFlow(
+            self, self.state, self.bridge, create_project=self.projects.create_project
+        )
+        self.imports.open_requested.connect(self.projects.open_project)
+        self.imports.message.connect(self.show_message)
+        self.imports.status_message.connect(self._import_status)
+        self.imports.ended.connect(self.update_status)
         build_menus(self)
         self.shortcuts = WindowShortcuts(self)  # Ctrl+Z works with a text box focused
         self.project_label = QLabel()
@@ -160,6 +166,10 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _page_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
+
+    @Slot(str)
+    def _import_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
 
     def _show_status(self, text: str) -> None:
         """A status-bar line that stays until replaced ("" clears it)."""

@@ -182,7 +182,7 @@ def test_drop_on_start_page_can_be_declined(window, tmp_path, monkeypatch):
 
 
 def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
-    from gui.data.import_dialogs import CsvImportDialog, RegexImportDialog
+    from gui.imports.dialogs import CsvImportDialog, RegexImportDialog
 
     w = opened
     src = tmp_path / "named"
@@ -198,7 +198,7 @@ def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
     assert "3 of 3 files match; 2 labels" in rx.preview.text()
     assert rx.buttons.buttons()[0].isEnabled()
     with qtbot.waitSignal(w.bridge.finished, timeout=30000):
-        w.imports.start("Importing", "import_regex", *rx.args())
+        w.imports.start("Importing", rx.importer(), *rx.args())
     assert w.project.counts().per_class == {"apple": 2, "pear": 1}
 
     csv_dir = tmp_path / "csv"
@@ -214,12 +214,12 @@ def test_menu_dialogs_check_input_and_import(opened, tmp_path, qtbot):
     dlg.refresh()
     assert dlg.buttons.buttons()[0].isEnabled()
     with qtbot.waitSignal(w.bridge.finished, timeout=30000):
-        w.imports.start("Importing", "import_csv", *dlg.args(), **dlg.kwargs())
+        w.imports.start("Importing", dlg.importer(), *dlg.args(), **dlg.kwargs())
     assert w.project.counts().per_class == {"apple": 2, "pear": 2, "plum": 1}
 
 
 def test_segmentation_dialog_finds_masks_and_imports(window, tmp_path, qtbot):
-    from gui.data.import_dialogs import SegmentationImportDialog
+    from gui.imports.dialogs import SegmentationImportDialog
 
     window.projects.create_project(tmp_path / "seg", "segmentation")
     write_images(tmp_path / "data" / "images", 2, size=16)
@@ -236,16 +236,18 @@ def test_segmentation_dialog_finds_masks_and_imports(window, tmp_path, qtbot):
     assert dlg.codes_row.edit.text() == str(tmp_path / "data" / "codes.txt")
     assert "2 images have a mask" in dlg.preview.text()
     with qtbot.waitSignal(window.bridge.finished, timeout=30000):
-        window.imports.start("Importing", "import_segmentation", *dlg.args())
+        window.imports.start("Importing", dlg.importer(), *dlg.args())
     p = window.project
     assert p.count() == 2 and p.class_names() == ["background", "blob"]
     assert all(r.mask for r in p.images())
 
 
 def test_failed_import_is_reported_not_raised(opened, tmp_path, qtbot):
+    from engine.imports.api import import_segmentation
+
     w = opened  # a classification project cannot take masks: the engine says why
     with qtbot.waitSignal(w.bridge.failed, timeout=30000):
-        w.imports.start("Importing", "import_segmentation", tmp_path, tmp_path)
+        w.imports.start("Importing", import_segmentation, tmp_path, tmp_path)
     title, text = w.last_message
     assert title == "The import stopped" and "segmentation" in text
     assert w.imports.progress is None
@@ -263,7 +265,7 @@ def _project_with(window, tmp_path, classes=("cat", "dog")):
     for k, c in enumerate(classes):
         write_images(src / c, 3, start=100 * k + 500)
     window.projects.create_project(tmp_path / "demo", "classification")
-    window.imports.start("Importing images", "import_paths", [str(src)])
+    window.imports.import_paths([str(src)])
     return src
 
 

@@ -95,7 +95,7 @@ def test_read_only_project_browses_evaluates_predicts_and_refuses_changes(
     assert sorted(w.project.class_names()) == ["blue", "red"]
 
     # import: refused with a message before anything is copied
-    assert not w.imports.start("Importing images", "import_paths", [str(image)])
+    assert not w.imports.import_paths([str(image)])
     assert w.last_message[0] == "The project is read-only"
 
     # train (and the LR finder): refused, the Train page says why

@@ -65,7 +65,8 @@ elif point == "splitting":
     Project.assign_splits = lambda self, *a, **k: die()
 
 project = Project.open(project_dir)
-api.import_folder(project, src, tuning=pipeline.ImportTuning(batch=int(batch)))
+plan = api.ImportPlan(tuning=pipeline.ImportTuning(batch=int(batch)))
+api.import_folder(project, src, plan=plan)
 print("finished", flush=True)
 """
 

@@ -126,7 +126,7 @@ sys.path.insert(0, sys.argv[3])
 import engine.imports.api as imp
 from engine.project.store import Project
 p = Project.create(sys.argv[1], "classification")
-imp.import_folder(p, sys.argv[2], tuning=imp.ImportTuning(batch=50))
+imp.import_folder(p, sys.argv[2], plan=imp.ImportPlan(tuning=imp.ImportTuning(batch=50)))
 """
 
 

@@ -20,7 +20,7 @@ from engine.errors import StorageError
 from engine.export import backends as export_backends
 from engine.export.api import ExportError, export_model
 from engine.imports import copies, pipeline
-from engine.imports.api import import_folder
+from engine.imports.api import ImportPlan, import_folder
 from engine.imports.pipeline import walk_files
 from engine.models import checkpoint
 from engine.project.dbguard import DbStorageError, translate
@@ -62,7 +62,7 @@ def test_disk_full_during_import_keeps_what_was_copied(tmp_path, src, monkeypatc
     _fail_copy_after(monkeypatch, 25, errno.ENOSPC)
     images = project.path / "images"
     with pytest.raises(StorageError) as info:
-        import_folder(project, src, tuning=pipeline.ImportTuning(batch=10))
+        import_folder(project, src, plan=ImportPlan(tuning=pipeline.ImportTuning(batch=10)))
     msg = str(info.value)
     assert f"free disk space on {images} and retry" in msg
     assert "24 of 60 files were imported and kept" in msg

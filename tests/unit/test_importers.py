@@ -9,6 +9,7 @@ from PIL import Image
 from engine.control import Cancelled, RunControl
 from engine.imaging import file_sha1, load_mask
 from engine.imports.api import (
+    ImportPlan,
     ImportTuning,
     import_csv,
     import_folder,
@@ -54,7 +55,7 @@ def test_train_valid_folders_fix_the_split_and_names_clash(tmp_path, valid_dir):
     write_class_folders(src / valid_dir, ("cat", "dog"), per_class=1, seed=2)
     write_image(src / "test" / "cat" / "cat_0.png", seed=99)  # same name as train's
     p = _proj(tmp_path)
-    rep = import_folder(p, src, valid_pct=0.5)
+    rep = import_folder(p, src, plan=ImportPlan(valid_pct=0.5))
     assert len(rep.added) == 9
     c = p.counts()
     assert c.per_split == {"train": 6, "valid": 2, "test": 1}
@@ -175,9 +176,9 @@ def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path):
         if ev.done >= 9:
             ctl.cancel()
 
-    tuning = ImportTuning(batch=4, progress_interval_s=0.0)
+    plan = ImportPlan(tuning=ImportTuning(batch=4, progress_interval_s=0.0))
     with pytest.raises(Cancelled):
-        import_folder(p, src, control=ctl, on_progress=on_progress, tuning=tuning)
+        import_folder(p, src, control=ctl, on_progress=on_progress, plan=plan)
     assert seen[0].total == 20 and seen[0].done == 0
     n = p.count()
     assert 9 <= n < 20  # completed files kept, the rest not started
@@ -186,7 +187,8 @@ def test_cancel_keeps_committed_work_and_progress_is_throttled(tmp_path):
 
     q = _proj(tmp_path, "classification", "q")
     calls = []
-    import_folder(q, src, on_progress=calls.append, tuning=ImportTuning(progress_interval_s=10.0))
+    slow = ImportPlan(tuning=ImportTuning(progress_interval_s=10.0))
+    import_folder(q, src, on_progress=calls.append, plan=slow)
     assert len(calls) == 2 and calls[-1].done == calls[-1].total == 20
 
 

@@ -5,7 +5,7 @@ validation set instead of stopping with "The validation set has no labeled image
 from __future__ import annotations
 
 from engine.config import TrainConfig
-from engine.imports.api import import_folder, import_paths
+from engine.imports.api import ImportPlan, import_folder, import_paths
 from engine.project.store import Project
 from engine.training.data import prepare_data
 from tests.support.images import write_class_folders, write_image, write_seg_folder
@@ -19,7 +19,7 @@ def test_train_class_folders_only_give_a_stratified_seeded_valid_share(tmp_path)
     src = tmp_path / "ds"
     write_class_folders(src / "train", ("cat", "dog"), per_class=10)
     p = Project.create(tmp_path / "p", "classification")
-    rep = import_folder(p, src, valid_pct=0.2, seed=3)
+    rep = import_folder(p, src, plan=ImportPlan(valid_pct=0.2, seed=3))
     c = p.counts()
     assert c.per_split == {"train": 16, "valid": 4} and rep.splits == c.per_split
     assert {k: v.get("valid") for k, v in c.per_class_split.items()} == {"cat": 2, "dog": 2}
@@ -29,7 +29,7 @@ def test_train_class_folders_only_give_a_stratified_seeded_valid_share(tmp_path)
     assert len(spec.valid) == 4 and len(spec.train) == 16
 
     q = Project.create(tmp_path / "q", "classification")
-    import_folder(q, src, valid_pct=0.2, seed=3)
+    import_folder(q, src, plan=ImportPlan(valid_pct=0.2, seed=3))
     assert _valid_names(q) == _valid_names(p)  # seeded: the same images again
 
 
@@ -38,7 +38,7 @@ def test_a_test_folder_stays_the_test_set_and_train_gives_only_validation(tmp_pa
     write_class_folders(src / "train", ("a", "b"), per_class=5, seed=1)
     write_class_folders(src / "test", ("a", "b"), per_class=1, seed=2)
     p = Project.create(tmp_path / "p", "classification")
-    rep = import_paths(p, [src], test_pct=0.2)
+    rep = import_paths(p, [src], plan=ImportPlan(test_pct=0.2))
     assert p.counts().per_split == {"train": 8, "valid": 2, "test": 2}
     assert {r.source.split("/")[-3] for r in p.images(p.query(split="test"))} == {"test"}
     assert rep.notes

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -68,7 +69,11 @@ class _PathRow(QWidget):
 
 
 class _ImportDialog(QDialog):
-    """Shared frame: an explanation, a form, a preview/problem line, OK + Cancel."""
+    """Shared frame: an explanation, a form, a preview/problem line, OK + Cancel. Accepted, it
+    names the importer to run (`importer()`, an engine.imports.api function), its arguments
+    after the project (`args()`, `kwargs()`), and the progress dialog's title (`running`)."""
+
+    running = "Importing images"
 
     def __init__(self, parent: QWidget, title: str, explanation: str):
         super().__init__(parent)
@@ -96,6 +101,15 @@ class _ImportDialog(QDialog):
         """(problem, preview): problem is "" when the input can be imported."""
         raise NotImplementedError
 
+    def importer(self) -> Callable:
+        raise NotImplementedError
+
+    def args(self) -> tuple:
+        raise NotImplementedError
+
+    def kwargs(self) -> dict:
+        return {}
+
     def refresh(self) -> None:
         problem, preview = self.check()
         self.preview.setText(problem or preview)
@@ -107,6 +121,8 @@ class _ImportDialog(QDialog):
 
 class CsvImportDialog(_ImportDialog):
     """A CSV file (image file name, label) plus the folder that holds the images."""
+
+    running = "Importing images and CSV labels"
 
     def __init__(self, parent: QWidget, project):
         super().__init__(
@@ -148,15 +164,19 @@ class CsvImportDialog(_ImportDialog):
         shown = "; ".join(", ".join(r) for r in rows)
         return "", f"First rows: {shown}"
 
+    def importer(self) -> Callable:
+        from engine.imports.api import import_csv
+
+        return import_csv
+
     def args(self) -> tuple:
         return (self.csv_row.path, self.dir_row.path)
-
-    def kwargs(self) -> dict:
-        return {}
 
 
 class RegexImportDialog(_ImportDialog):
     """A folder of images whose label is part of each file name, caught by a regex group."""
+
+    running = "Importing images labeled by file name"
 
     def __init__(self, parent: QWidget, project):
         super().__init__(
@@ -203,12 +223,19 @@ class RegexImportDialog(_ImportDialog):
             f"For example: {examples}"
         )
 
+    def importer(self) -> Callable:
+        from engine.imports.api import import_regex
+
+        return import_regex
+
     def args(self) -> tuple:
         return (self.dir_row.path, self.pattern.text())
 
 
 class SegmentationImportDialog(_ImportDialog):
     """A folder of images and a folder of masks (same file stem, class index per pixel)."""
+
+    running = "Importing images and masks"
 
     def __init__(self, parent: QWidget, project):
         super().__init__(
@@ -263,6 +290,11 @@ class SegmentationImportDialog(_ImportDialog):
             f"{len(images)} images, {len(masks)} masks; {both} images have a mask "
             "(the others come in unlabeled)."
         )
+
+    def importer(self) -> Callable:
+        from engine.imports.api import import_segmentation
+
+        return import_segmentation
 
     def args(self) -> tuple:
         return (self.images_row.path, self.masks_row.path, self.codes_row.path)
