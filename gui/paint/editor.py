@@ -76,7 +76,7 @@ class MaskEditor(QWidget):
         self.cursor = BrushCursor()
         viewer.scene.addItem(self.cursor)
         self._build()
-        self.input = PaintInput(self)
+        self.input = PaintInput(self, viewer.view, viewer.scene, parent=self)
 
     def _build(self) -> None:
         lay = QVBoxLayout(self)
@@ -251,6 +251,10 @@ class MaskEditor(QWidget):
             self.cursor.place(x, y, self.size, color)
         else:
             self.cursor.hide()
+
+    def leave(self) -> None:
+        """The pointer left the view: no brush outline hangs at its last place."""
+        self.cursor.hide()
 
     def _color(self, value: int) -> str:
         for c in self.project.classes():

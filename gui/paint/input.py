@@ -8,27 +8,46 @@ Enter closes a polygon, Backspace drops its last point, Esc cancels it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsPathItem
-
-if TYPE_CHECKING:
-    from gui.paint.editor import MaskEditor
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsView
 
 TOOL_KEYS = {Qt.Key.Key_B: "brush", Qt.Key.Key_E: "eraser", Qt.Key.Key_F: "fill"}
 TOOL_KEYS[Qt.Key.Key_P] = "polygon"
 CLOSE_PX = 8  # a click this near (screen px) the first polygon point closes it
 
 
-class PaintInput(QObject):
-    """Event filter on the viewer's view (keys) and its viewport (mouse)."""
+class PaintTarget(Protocol):
+    """What the input drives: the mask editor, or a test's fake. The input never imports it."""
 
-    def __init__(self, editor: MaskEditor):
-        super().__init__(editor)
-        self.editor = editor
-        self.view = editor.viewer.view
+    IGNORE: int
+    painting: bool
+    tool: str
+    size: int
+
+    def set_tool(self, name: str) -> None: ...
+    def set_size(self, size: int) -> None: ...
+    def pick_class(self, value: int) -> None: ...
+    def hover(self, x: float, y: float) -> None: ...
+    def leave(self) -> None: ...
+    def begin_stroke(self, x: float, y: float) -> bool: ...
+    def continue_stroke(self, x: float, y: float) -> None: ...
+    def end_stroke(self) -> None: ...
+    def fill(self, x: float, y: float) -> None: ...
+    def fill_polygon(self, points) -> None: ...
+
+
+class PaintInput(QObject):
+    """Event filter on the viewer's view (keys) and its viewport (mouse), driving a PaintTarget."""
+
+    def __init__(
+        self, target: PaintTarget, view: QGraphicsView, scene: QGraphicsScene, parent=None
+    ):
+        super().__init__(parent)
+        self.target = target
+        self.view = view
         self._pan_from: QPointF | None = None
         self._space = False
         self.stroking = False
@@ -38,14 +57,14 @@ class PaintInput(QObject):
         pen.setCosmetic(True)
         self.outline.setPen(pen)
         self.outline.setZValue(11)
-        editor.viewer.scene.addItem(self.outline)
+        scene.addItem(self.outline)
         self.view.installEventFilter(self)
         self.view.viewport().installEventFilter(self)
         self.view.viewport().setMouseTracking(True)
 
     # ------------------------------------------------------------------ dispatch
     def eventFilter(self, obj, e) -> bool:  # noqa: N802 (Qt name)
-        if not self.editor.painting:
+        if not self.target.painting:
             return False
         t = e.type()
         if obj is self.view and t == QEvent.Type.KeyPress:
@@ -64,11 +83,11 @@ class PaintInput(QObject):
             return self._move(e)
         if t == QEvent.Type.MouseButtonRelease:
             return self._release(e)
-        if t == QEvent.Type.MouseButtonDblClick and self.editor.tool == "polygon":
+        if t == QEvent.Type.MouseButtonDblClick and self.target.tool == "polygon":
             self.close_polygon()
             return True
         if t == QEvent.Type.Leave:
-            self.editor.cursor.hide()
+            self.target.leave()
         return False
 
     def _scene(self, e) -> tuple[float, float]:
@@ -86,11 +105,11 @@ class PaintInput(QObject):
             return False
         self.view.setFocus()
         x, y = self._scene(e)
-        tool = self.editor.tool
+        tool = self.target.tool
         if tool in ("brush", "eraser"):
-            self.stroking = self.editor.begin_stroke(x, y)
+            self.stroking = self.target.begin_stroke(x, y)
         elif tool == "fill":
-            self.editor.fill(x, y)
+            self.target.fill(x, y)
         elif tool == "polygon":
             self._add_point(x, y)
         return True
@@ -104,9 +123,9 @@ class PaintInput(QObject):
             v.setValue(v.value() - round(d.y()))
             return True
         x, y = self._scene(e)
-        self.editor.hover(x, y)
+        self.target.hover(x, y)
         if self.stroking:
-            self.editor.continue_stroke(x, y)
+            self.target.continue_stroke(x, y)
             return True
         if self.points:
             self._draw_outline((x, y))
@@ -125,7 +144,7 @@ class PaintInput(QObject):
             return True
         if e.button() == Qt.MouseButton.LeftButton and self.stroking:
             self.stroking = False
-            self.editor.end_stroke()
+            self.target.end_stroke()
             return True
         return e.button() == Qt.MouseButton.LeftButton
 
@@ -144,7 +163,7 @@ class PaintInput(QObject):
         pts, self.points = self.points, []
         self._draw_outline()
         if len(pts) >= 3:
-            self.editor.fill_polygon(pts)
+            self.target.fill_polygon(pts)
 
     def cancel_polygon(self) -> bool:
         had = bool(self.points)
@@ -166,7 +185,7 @@ class PaintInput(QObject):
             return True  # no image switch or tool change in the middle of a stroke
         if mods & ~Qt.KeyboardModifier.KeypadModifier:
             return False  # Ctrl+Z and friends belong to the window
-        ed = self.editor
+        ed = self.target
         if key == Qt.Key.Key_Space:
             if not e.isAutoRepeat():
                 self._space = True
