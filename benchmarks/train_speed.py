@@ -99,7 +99,7 @@ class EngineLoop:
     """The engine's real per-batch path: loader (cache, augment, collate), batch prep, step."""
 
     def __init__(self, project, arch: str, size: int, bs: int, frozen: bool):
-        from engine.training import train as tr
+        from engine.training.fit import make_optimizer
         from engine.training.setup import build_run
 
         cfg = TrainConfig(arch=arch, weights="none", image_size=size, batch_size=bs,
@@ -108,7 +108,7 @@ class EngineLoop:
         self.bs = bs
         (self.run.bundle.freeze_body if frozen else self.run.bundle.unfreeze)()
         steps = 1000 * len(self.run.train_loader)
-        self.opt, self.sched = tr._optimizer(self.run.bundle, 1e-3, frozen, 0.01, steps)
+        self.opt, self.sched = make_optimizer(self.run.bundle, 1e-3, frozen, 0.01, steps)
         self.it = self._batches()
 
     def _batches(self):
@@ -116,11 +116,11 @@ class EngineLoop:
             yield from self.run.learner.batches(self.run.train_loader)
 
     def set_frozen(self, frozen: bool) -> None:
-        from engine.training import train as tr
+        from engine.training.fit import make_optimizer
 
         (self.run.bundle.freeze_body if frozen else self.run.bundle.unfreeze)()
         steps = 1000 * len(self.run.train_loader)
-        self.opt, self.sched = tr._optimizer(self.run.bundle, 1e-3, frozen, 0.01, steps)
+        self.opt, self.sched = make_optimizer(self.run.bundle, 1e-3, frozen, 0.01, steps)
 
     def warm_cache(self) -> None:
         """One pass over the data (what the first epoch does), so timing sees epochs 2+."""

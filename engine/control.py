@@ -37,9 +37,13 @@ class RunControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def check(self) -> None:
-        """Block while paused; raise Cancelled if cancel was asked."""
+    def wait(self) -> None:
+        """Block while paused (a cancel wakes it); no stop here, unlike `check`."""
         if not self._running.is_set():
             self._running.wait()
+
+    def check(self) -> None:
+        """Block while paused; raise Cancelled if cancel was asked."""
+        self.wait()
         if self._cancel.is_set():
             raise Cancelled()

@@ -99,23 +99,6 @@ class JsonLines(ev.Callback):
         self.out.write(json.dumps({"event": "Error", "message": message}) + "\n")
         self.out.flush()
 
-    def on_fit_start(self, event) -> None:
-        self._write(event)
-
-    def on_batch_end(self, event) -> None:
-        self._write(event)
-
-    def on_epoch_end(self, event) -> None:
-        self._write(event)
-
-    def on_fit_end(self, event) -> None:
-        self._write(event)
-
-    def on_download(self, event) -> None:
-        self._write(event)
-
-    def on_skipped(self, event) -> None:
-        self._write(event)
-
-    def on_progress(self, event) -> None:
-        self._write(event)
+    def on_event(self, event) -> None:
+        if not isinstance(event, BaseException):  # a failure ends the stream with `error`
+            self._write(event)

@@ -93,8 +93,31 @@ class LRFinderResult:
     suggestion: float
 
 
+HOOKS = {
+    FitStart: "on_fit_start",
+    BatchEnd: "on_batch_end",
+    EpochEnd: "on_epoch_end",
+    FitEnd: "on_fit_end",
+    DownloadProgress: "on_download",
+    Skipped: "on_skipped",
+    Progress: "on_progress",
+}  # an exception goes to on_exception
+
+
+def hook_name(event) -> str:
+    """The typed hook an event goes to: `on_fit_start` for a FitStart, ..., `on_exception`."""
+    return "on_exception" if isinstance(event, BaseException) else HOOKS[type(event)]
+
+
 class Callback:
-    """Override what you need. Hooks are called on the training thread, in order."""
+    """Override the hooks you need, or `on_event` to see every event (one sink, as a forwarder
+    or a log wants). Called on the training thread, in order, through `emit`."""
+
+    def on_event(self, event) -> None:
+        """Every event arrives here; this one hands it to its typed hook (`hook_name`)."""
+        fn = getattr(self, hook_name(event), None)
+        if fn is not None:
+            fn(event)
 
     def on_fit_start(self, event: FitStart) -> None: ...
 
@@ -111,3 +134,14 @@ class Callback:
     def on_skipped(self, event: Skipped) -> None: ...
 
     def on_progress(self, event: Progress) -> None: ...
+
+
+def emit(callbacks, event) -> None:
+    """Give `event` (or an exception) to every callback, in order, through its `on_event`; an
+    object with only some typed hooks and no `on_event` is served as a `Callback` would be."""
+    for cb in callbacks:
+        sink = getattr(cb, "on_event", None)
+        if sink is not None:
+            sink(event)
+        else:
+            Callback.on_event(cb, event)

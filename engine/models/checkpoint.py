@@ -1,8 +1,9 @@
 """The Topdown model file (a checkpoint): its format, the one reader, and atomic writing.
 
 A checkpoint is a dict of plain state, so `torch.load(path, weights_only=True)` reads it; it is
-written to a temporary file and renamed, so a crash mid-write never leaves half a model. Training writes them (engine.training.runs says where);
-prediction, evaluation and resume read them with `load_checkpoint`.
+written to a temporary file and renamed, so a crash mid-write never leaves half a model.
+Training writes them (engine.training.runs says where); prediction, evaluation and resume read
+them with `load_checkpoint`.
 
 Regression models are trained on normalised targets; the saved model has the target mean / std
 folded into its last Linear layer, so it outputs real units (the predictor needs nothing else).

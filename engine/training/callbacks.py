@@ -1,55 +1,103 @@
 """The side jobs of a training run, as callbacks on the plain-value events the GUI gets.
 
 Modelled on fastai's Recorder / SaveModelCallback / EarlyStoppingCallback and Lightning's
-ModelCheckpoint / EarlyStopping: each does one job, reading the shared
-`engine.training.fit.FitState`. `run_callbacks` lists them in the order they must run; they run
-before the caller's callbacks. Files go to the run's own folder (engine.training.runs), written
-together by `Checkpoints` at most every SAVE_EVERY_S and when the run ends, so that a killed
-run's files describe one and the same epoch; only `ModelInUse` touches the model in use, when a
-run finishes.
+ModelCheckpoint / EarlyStopping: each does one job, reading the loop (engine.training.fit.Loop:
+its run, settings, strategy, run record and shared `FitState`) as fastai's read `self.learn`.
+`run_callbacks` lists them in the order they must see each event, the caller's callbacks last
+(`ToCaller`). Every process of a torchrun run has the same list; the writers (`Writer`: files,
+the model in use; `ToCaller`: events to the caller) act on rank 0 alone (`strategy.is_main`).
+Files go to the run's own folder (engine.training.runs), written together by `Checkpoints` at
+most every SAVE_EVERY_S and when the run ends, so that a killed run's files describe one and
+the same epoch; only `ModelInUse` touches the model in use, when a run finishes.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict
+from typing import Any, Protocol
 
 from engine.config import TrainConfig
 from engine.control import Cancelled
 from engine.errors import DivergedError
-from engine.events import Callback, EpochEnd, FitEnd, FitStart
+from engine.events import Callback, EpochEnd, FitEnd, FitStart, emit
 from engine.models.checkpoint import atomic_save, load_checkpoint, load_model_state, make_checkpoint
 from engine.training.eval_run import evaluate_valid
-from engine.training.fit import FitState
 from engine.training.runs import RunRecord, now, settle_model_in_use
 from engine.training.setup import Run, target_norm
+from engine.training.state import FitState
+from engine.training.strategy import Strategy
 
 SAVE_EVERY_S = 60.0  # a run's files are written at most this often during the run, and at its end
+FAULT_ENV = "TOPDOWN_FAULT_EXIT"  # test hook "RANK:EPOCH": that rank exits at that epoch's end
+
+
+class Trainer(Protocol):
+    """What the callbacks read of the loop (engine.training.fit.Loop)."""
+
+    project: Any
+    config: TrainConfig
+    run: Run
+    state: FitState
+    strategy: Strategy
+    record: RunRecord | None  # the run's folder, from the fit's start on (rank 0)
 
 
 class History(Callback):
     """Keeps every epoch's figures (FitState.history; `Checkpoints` writes history.json)."""
 
-    def __init__(self, state: FitState):
-        self.state = state
+    def __init__(self, loop: Trainer):
+        self.loop = loop
 
     def on_epoch_end(self, event: EpochEnd) -> None:
-        self.state.history.append(asdict(event))
+        self.loop.state.history.append(asdict(event))
 
 
 class EarlyStopping(Callback):
-    """Stops after `patience` epochs without a new best (never during the frozen phase)."""
+    """Stops after `patience` epochs without a new best (never during the frozen phase); every
+    process sees the same gathered figures, and the loop has them agree (`strategy.agree`)."""
 
-    def __init__(self, state: FitState, patience: int):
-        self.state, self.patience, self.bad_epochs = state, int(patience), 0
+    def __init__(self, loop: Trainer):
+        self.loop, self.bad_epochs = loop, 0
+        self.patience = int(loop.config.early_stopping_patience)
 
     def on_epoch_end(self, event: EpochEnd) -> None:
         self.bad_epochs = 0 if event.is_best else self.bad_epochs + 1
         if self.patience > 0 and self.bad_epochs >= self.patience and not event.frozen:
-            self.state.should_stop = True
+            self.loop.state.should_stop = True
 
 
-class Checkpoints(Callback):
+class Writer(Callback):
+    """A callback that writes the run's files: on rank 0 alone (`strategy.is_main`, Lightning's
+    is_global_zero), and once the run has its folder (the fit started: not during the LR
+    finder, nor for a resume refused before it)."""
+
+    def __init__(self, loop: Trainer):
+        self.loop = loop
+
+    def on_event(self, event) -> None:
+        if self.loop.strategy.is_main and self.loop.record is not None:
+            super().on_event(event)
+
+    @property
+    def record(self) -> RunRecord:
+        return self.loop.record
+
+
+class ToCaller(Callback):
+    """The caller's callbacks (the GUI's bridge, the CLI's progress, the event stream), told
+    every event by rank 0 alone."""
+
+    def __init__(self, callbacks, strategy: Strategy):
+        self.callbacks, self.strategy = list(callbacks), strategy
+
+    def on_event(self, event) -> None:
+        if self.strategy.is_main:
+            emit(self.callbacks, event)
+
+
+class Checkpoints(Writer):
     """The run's files: best.pt (its best epoch), last.pt (its latest state, with optimizer and
     schedule, for resume), history.json and run.json's figures. A new best epoch is copied in
     memory at once; the files are written at most every SAVE_EVERY_S and when the run ends
@@ -57,12 +105,15 @@ class Checkpoints(Callback):
     of a small run on a 2-core CPU. A killed process resumes from the latest write; a finished
     run cannot be resumed, so it keeps no last.pt."""
 
-    def __init__(self, run: Run, state: FitState, config: TrainConfig, record: RunRecord):
-        self.run, self.state, self.config, self.record = run, state, config, record
+    def __init__(self, loop: Trainer):
+        super().__init__(loop)
         self.best: dict | None = None  # this session's best epoch, as its checkpoint
         self.best_written = True
         self.saved_at = time.perf_counter()
         self.ended = False
+
+    def on_fit_start(self, event: FitStart) -> None:
+        self.saved_at = time.perf_counter()
 
     def on_epoch_end(self, event: EpochEnd) -> None:
         if event.is_best:
@@ -87,7 +138,7 @@ class Checkpoints(Callback):
             return
         try:
             self.save_best()
-            if self.state.history and not isinstance(error, DivergedError):
+            if self.loop.state.history and not isinstance(error, DivergedError):
                 self.save_last()
             self.save_record()
         except Exception:  # noqa: BLE001 - the run failed with `error`: that is the one to report
@@ -102,7 +153,7 @@ class Checkpoints(Callback):
 
     def save_record(self) -> None:
         """history.json, and run.json with the epochs and best written so far."""
-        s, rec = self.state, self.record
+        s, rec = self.loop.state, self.record
         rec.save_history(s.history)
         rec.epochs_done, rec.best_metric, rec.best_epoch = len(s.history), s.best, s.best_epoch
         rec.lr_used = float(s.lr) if s.lr else None
@@ -114,7 +165,7 @@ class Checkpoints(Callback):
             self.best_written = True
 
     def save_last(self) -> None:
-        s = self.state
+        s = self.loop.state
         ckpt = self._checkpoint(
             epoch=len(s.history),  # completed epochs, resumed ones included
             metrics=s.history[-1]["metrics"] if s.history else {},
@@ -131,43 +182,44 @@ class Checkpoints(Callback):
 
     def _checkpoint(self, *, epoch: int, metrics: dict, extra: dict | None = None, **opt) -> dict:
         return make_checkpoint(
-            bundle=self.run.bundle,
-            spec=self.run.spec,
-            config=self.config,
+            bundle=self.loop.run.bundle,
+            spec=self.loop.run.spec,
+            config=self.loop.config,
             epoch=epoch,
             metrics=metrics,
-            history=self.state.history,
+            history=self.loop.state.history,
             extra={"run_id": self.record.run_id, **(extra or {})},
             **opt,
         )
 
 
-class ModelInUse(Callback):
-    """When a run finishes: evaluate its best model on the validation images, then let it
-    replace the model in use only if it does better (engine.training.runs)."""
+class ModelInUse(Writer):
+    """When a run finishes: evaluate its best model on every validation image (the plain
+    model, on rank 0 alone), then let it replace the model in use only if it does better
+    (engine.training.runs)."""
 
-    def __init__(self, project, run: Run, config: TrainConfig, checkpoints: Checkpoints):
-        self.project, self.run, self.config = project, run, config
-        self.checkpoints, self.record = checkpoints, checkpoints.record
+    def __init__(self, loop: Trainer, checkpoints: Checkpoints):
+        super().__init__(loop)
+        self.checkpoints = checkpoints
 
     def on_fit_end(self, event: FitEnd) -> None:
         if event.cancelled or event.best_epoch < 0:
             return
-        run, spec = self.run, self.run.spec
+        loop, run, spec = self.loop, self.loop.run, self.loop.run.spec
         # this session's best is in memory; a resumed run's may be an earlier session's file
         best = self.checkpoints.best or load_checkpoint(self.record.best_file)
         norm = target_norm(spec, spec.target_mean, spec.target_std)
         load_model_state(run.bundle, best["model_state"], *norm)
-        threshold = self.config.multilabel_threshold
+        threshold = loop.config.multilabel_threshold
         try:
-            result = evaluate_valid(run.learner, spec, run.valid_loader, threshold=threshold)
+            result = evaluate_valid(run.learner, spec, run.eval_loader, threshold=threshold)
             self.record.final_metrics = result[0].metrics
             self.record.promoted = settle_model_in_use(
-                self.project,
+                loop.project,
                 self.record,
                 result,
                 spec=spec,
-                config=self.config,
+                config=loop.config,
                 device=run.device,
                 control=run.learner.control,
             )
@@ -175,16 +227,13 @@ class ModelInUse(Callback):
             self.record.promoted = False
 
 
-class RunRecorder(Callback):
+class RunRecorder(Writer):
     """run.json's status: running, then finished, stopped or failed (`Checkpoints` writes the
     figures as the run goes)."""
 
-    def __init__(self, state: FitState, record: RunRecord):
-        self.state, self.record = state, record
-
     def on_fit_start(self, event: FitStart) -> None:
         self.record.status, self.record.ended, self.record.error = "running", "", ""
-        self.record.metric = self.state.monitor
+        self.record.metric = self.loop.state.monitor
         self.record.save()
 
     def on_fit_end(self, event: FitEnd) -> None:
@@ -197,13 +246,30 @@ class RunRecorder(Callback):
         self.record.save()
 
 
-def run_callbacks(project, run: Run, state: FitState, config: TrainConfig, record: RunRecord):
-    """The internal callbacks of one run, in the order they must see each event."""
-    checkpoints = Checkpoints(run, state, config, record)
+class FaultExit(Callback):
+    """Test hook (TOPDOWN_FAULT_EXIT=RANK:EPOCH): that rank dies at the end of that (0-based)
+    epoch, to check how the other processes cope."""
+
+    def __init__(self, loop: Trainer, fault: str):
+        self.loop = loop
+        self.rank, self.epoch = (int(v) for v in fault.split(":"))
+
+    def on_epoch_end(self, event: EpochEnd) -> None:
+        if (self.loop.strategy.rank, event.epoch) == (self.rank, self.epoch):
+            os._exit(3)
+
+
+def run_callbacks(loop: Trainer, callbacks) -> list:
+    """The callbacks of one run, in the order they must see each event: the side jobs, then
+    the caller's `callbacks`. The same on every process."""
+    checkpoints = Checkpoints(loop)
+    fault = os.environ.get(FAULT_ENV, "")
     return [
-        History(state),
-        EarlyStopping(state, config.early_stopping_patience),
+        History(loop),
+        EarlyStopping(loop),
         checkpoints,
-        ModelInUse(project, run, config, checkpoints),
-        RunRecorder(state, record),
+        ModelInUse(loop, checkpoints),
+        RunRecorder(loop),
+        *([FaultExit(loop, fault)] if fault else []),
+        ToCaller(callbacks, loop.strategy),
     ]

@@ -1,42 +1,24 @@
-"""The inner loops: one training epoch, one validation pass, with events, control and AMP.
+"""What every loop over batches needs: the batches themselves, one training step, one
+validation pass, with control and AMP (the epochs and batches of a run are
+engine.training.fit.Loop; the LR finder and the final evaluation use the same Learner).
 
-`Learner` holds what every loop needs (model bundle, batch preparation, loss, metrics, device,
-callbacks, run control); mixed precision follows engine.devices (bfloat16, or float16 with a
-GradScaler, on CUDA only). Per-batch work is kept small: one `loss.item()` per step (for the
-BatchEnd event and the NaN check) and nothing else that waits for the device.
+`Learner` holds the model bundle, batch preparation, loss, metrics, device, callbacks (told
+about unreadable images) and run control; mixed precision follows engine.devices (bfloat16, or
+float16 with a GradScaler, on CUDA only). Per-batch work is kept small: one `loss.item()` per
+step (for the BatchEnd event and the NaN check) and nothing else that waits for the device.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-import time
-from dataclasses import dataclass
 
 import torch
 
 from engine.control import RunControl
 from engine.devices import amp_dtype, needs_grad_scaler
-from engine.errors import DivergedError, TrainingError
-from engine.events import BatchEnd, Skipped
+from engine.events import Skipped, emit
 from engine.training.batchnorm import EpochStatistics
-
-
-def emit(callbacks, hook: str, event) -> None:
-    """Call `hook(event)` on every callback that has it, in order (engine.events.Callback)."""
-    for cb in callbacks:
-        fn = getattr(cb, hook, None)
-        if fn is not None:
-            fn(event)
-
-
-@dataclass(frozen=True)
-class StepClock:
-    """Where this training session stands, for BatchEnd's step numbers and ETA."""
-
-    t_start: float  # time.perf_counter() when this session's first epoch began
-    steps_before: int  # steps of the run done before this session (a resumed run's epochs)
-    total_steps: int  # steps of the whole run
+from engine.training.metrics import Metrics
 
 
 class Learner:
@@ -57,7 +39,7 @@ class Learner:
         project=None,
     ):
         self.bundle = bundle
-        self.model = bundle.model
+        self.model = bundle.model  # what training steps call (the loop may wrap it: DDP)
         self.spec = spec
         self.config = config
         self.device = device
@@ -85,14 +67,16 @@ class Learner:
         new = [(p, r) for p, r in entries if p not in self.skipped]
         for p, r in new:
             self.skipped.add(p)
-            emit(self.callbacks, "on_skipped", Skipped(p, r))
+            emit(self.callbacks, Skipped(p, r))
         if new and self.project is not None:
             self.project.record_skipped(new)
 
-    def batches(self, loader):
-        """Yield (x, y, idx) ready for the model; bad images are reported and left out."""
+    def batches(self, loader, check=None):
+        """Yield (x, y, idx) ready for the model; bad images are reported and left out.
+        `check()` runs before each batch (default: the run control's pause and stop)."""
+        check = check or self.control.check
         for x, y, idx, skipped in loader:
-            self.control.check()
+            check()
             if skipped:
                 self.report_skipped(skipped)
             if x is None or (x.shape[0] < 2 and self.model.training):
@@ -116,62 +100,13 @@ class Learner:
             scheduler.step()
         return float(loss.detach())
 
-    def train_epoch(
-        self, loader, *, epoch: int, optimizer, scheduler, frozen: bool, clock: StepClock
-    ) -> float:
-        """One epoch; returns the mean train loss. Raises DivergedError on NaN / inf."""
-        self.model.train()
-        self.bn_stats.start_epoch()
-        total, n, speed = 0.0, 0, 0.0
-        t_last = time.perf_counter()
-        step = epoch * len(loader)
-        for b, (x, y, _) in enumerate(self.batches(loader)):
-            self.bn_stats.before_step()
-            loss = self.train_step(x, y, optimizer, scheduler)
-            if not math.isfinite(loss):
-                raise DivergedError(
-                    f"The training loss became {loss} at epoch {epoch + 1}, batch {b + 1}: "
-                    "training diverged. Use a lower learning rate (for example a tenth of "
-                    f"{optimizer.param_groups[-1]['lr']:.2g}) and train again."
-                )
-            bs = x.shape[0]
-            total += loss * bs
-            n += bs
-            now = time.perf_counter()
-            inst = bs / max(now - t_last, 1e-9)
-            speed = inst if speed == 0 else 0.8 * speed + 0.2 * inst
-            t_last = now
-            step += 1
-            done = step - clock.steps_before
-            eta = (now - clock.t_start) / max(done, 1) * (clock.total_steps - step)
-            emit(
-                self.callbacks,
-                "on_batch_end",
-                BatchEnd(
-                    epoch=epoch,
-                    batch=b,
-                    step=step - 1,
-                    total_steps=clock.total_steps,
-                    loss=loss,
-                    lr=float(optimizer.param_groups[-1]["lr"]),
-                    images_per_s=float(speed),
-                    eta_s=float(eta),
-                    frozen=frozen,
-                ),
-            )
-        if n == 0:
-            raise TrainingError(
-                "No training image could be read in this epoch; see the "
-                "skipped files for the reasons."
-            )
-        return total / n
-
     @torch.no_grad()
-    def validate(self, loader, on_batch=None) -> dict:
-        """Valid loss and the task's metrics; on_batch(out, y, idx) sees each batch's outputs."""
+    def measure(self, loader, on_batch=None, check=None) -> Metrics:
+        """One validation pass: the loss and task metrics accumulated (not yet read out);
+        on_batch(out, y, idx) sees each batch's outputs."""
         self.model.eval()
         m = self.metrics_factory()
-        for x, y, idx in self.batches(loader):
+        for x, y, idx in self.batches(loader, check):
             with self.autocast():
                 out = self.model(x)
                 loss = self.loss_fn(out, y)
@@ -180,4 +115,8 @@ class Learner:
             if on_batch is not None:
                 on_batch(out, y, idx)
         self.last_metrics = m
-        return m.compute()
+        return m
+
+    def validate(self, loader, on_batch=None) -> dict:
+        """Valid loss and the task's metrics of one pass (`measure`), as floats."""
+        return self.measure(loader, on_batch).compute()

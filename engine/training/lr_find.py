@@ -28,8 +28,10 @@ import torch
 
 from engine.atomic import write_text
 from engine.config import DEFAULT_LR
-from engine.events import LRFinderResult, Progress
-from engine.training.learner import Learner, emit
+from engine.events import LRFinderResult, Progress, emit
+from engine.training.learner import Learner
+from engine.training.recipe import finder_frozen
+from engine.training.setup import Run
 
 START_LR, END_LR = 1e-6, 10.0
 MAX_STEPS, MIN_STEPS = 100, 40
@@ -40,6 +42,7 @@ WINDOW_DECADES = 0.75  # half-width of the smoothing behind the suggestion, in d
 CACHE_FILE = "lr_find.json"
 CACHE_VERSION = 3  # bump when the sweep or the rule changes: older results are not reused
 TEXT = "Finding a learning rate"
+SWEEP_STEPS = None  # steps of the sweep of a run with lr "auto"; None: finder_steps (and BUDGET_S)
 
 
 def finder_steps(steps_per_epoch: int) -> int:
@@ -117,7 +120,7 @@ def _sweep(learner: Learner, loader, num_it: int, start_lr: float, end_lr: float
                     per_step = (now - t1) / (it - 1)
                     fit = it + int(max(0.0, budget_s - (now - t1)) / max(per_step, 1e-9))
                     planned = max(it, min(num_it, max(fit, FLOOR_STEPS)))
-                emit(learner.callbacks, "on_progress", Progress(it, planned, TEXT))
+                emit(learner.callbacks, Progress(it, planned, TEXT))
                 if not math.isfinite(loss):
                     stop = True
                     break
@@ -150,6 +153,23 @@ def run_lr_find(
     lrs, raw = _sweep(learner, loader, n, start_lr, end_lr, budget_s)
     shown = smooth_log(lrs, raw) if len(raw) else raw
     return LRFinderResult(lrs=lrs.copy(), losses=shown, suggestion=suggest(lrs, raw))
+
+
+def cached_find(project, config, run: Run, num_it: int | None, use_cache: bool = True):
+    """The finder's result for these settings: from PROJECT/models/lr_find.json, or a new
+    sweep of what the run's first phase trains (the head alone when it is frozen), kept there."""
+    frozen = finder_frozen(config.freeze_epochs, run.bundle.pretrained)
+    key = cache_key(config, run.spec, frozen)
+    hit = load_cached(project, key) if use_cache else None
+    if hit is not None:
+        return hit
+    run.bundle.freeze_body() if frozen else run.bundle.unfreeze()
+    try:
+        res = run_lr_find(run.learner, run.train_loader, num_it=num_it)
+    finally:
+        run.bundle.unfreeze()
+    save_cached(project, key, res)
+    return res
 
 
 # ---- cache ---------------------------------------------------------------------------------

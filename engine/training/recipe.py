@@ -46,6 +46,28 @@ def split_epochs(epochs: int, freeze_epochs: int, pretrained: bool) -> tuple[int
     return frozen, total
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One phase of a run: a fresh optimizer with one cycle over `epochs`."""
+
+    name: str  # "frozen" (the head alone) | "unfrozen" (the whole network)
+    epochs: range  # of the whole run, 0-based
+    lr: float  # peak rate of the head group
+
+    @property
+    def frozen(self) -> bool:
+        return self.name == "frozen"
+
+
+def phases(lr: float, freeze_epochs: int, total_epochs: int) -> tuple[Phase, Phase]:
+    """fastai's fine_tune: the head with the body frozen, then the whole network at half that
+    peak rate (`phase_lr`). Either may have no epoch (from scratch: no frozen one)."""
+    return (
+        Phase("frozen", range(0, freeze_epochs), lr),
+        Phase("unfrozen", range(freeze_epochs, total_epochs), phase_lr(lr, False, freeze_epochs)),
+    )
+
+
 def phase_lr(lr: float, frozen: bool, freeze_epochs: int) -> float:
     """Peak rate of the head group in a phase: fine_tune halves it after a frozen phase."""
     return lr / 2 if (not frozen and freeze_epochs > 0) else lr

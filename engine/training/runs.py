@@ -62,7 +62,7 @@ class RunRecord:
     promoted: bool = False  # finished and became the model in use
     in_use_metric: float | None = None  # the model in use it was measured against, if any
     error: str = ""  # failed: the message
-    world_size: int = 1  # processes that trained it (torchrun; engine.training.distributed)
+    world_size: int = 1  # processes that trained it (torchrun; engine.training.strategy)
     global_batch_size: int = 0  # images per step over all processes (0: before this was kept)
     lr_used: float | None = None  # the peak learning rate it trained with ("auto": the finder's)
 
@@ -96,8 +96,9 @@ def runs_dir(project) -> Path:
     return models_dir(project) / RUNS_DIR
 
 
-def new_run(project, config: TrainConfig) -> RunRecord:
-    """A new run folder named by its start time (a suffix if two start in the same second)."""
+def new_run(project, config: TrainConfig, world_size: int = 1) -> RunRecord:
+    """A new run folder named by its start time (a suffix if two start in the same second),
+    trained by `world_size` processes."""
     base = time.strftime("%Y%m%d-%H%M%S")
     runs_dir(project).mkdir(exist_ok=True)
     for n in range(1, 1000):
@@ -109,17 +110,11 @@ def new_run(project, config: TrainConfig) -> RunRecord:
         rec = RunRecord(run_id, runs_dir(project) / run_id, started=now())
         rec.config = config.to_dict()
         rec.epochs = int(config.freeze_epochs + config.epochs)
-        rec.world_size = _world_size()
+        rec.world_size = int(world_size)
         rec.global_batch_size = int(config.batch_size)
         rec.save()
         return rec
     raise TrainingError(f"Cannot make a new run folder in {runs_dir(project)}.")
-
-
-def _world_size() -> int:
-    from engine.training.distributed import world_size
-
-    return world_size()
 
 
 def read_run(folder: Path) -> RunRecord | None:

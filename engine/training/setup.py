@@ -19,13 +19,15 @@ from engine.config import TrainConfig
 from engine.control import RunControl
 from engine.devices import pick_device, set_cpu_threads
 from engine.errors import TrainingError, WeightsError
+from engine.events import emit
 from engine.models.checkpoint import load_model_state
 from engine.models.registry import ModelBundle, build_model
-from engine.training import balance, distributed
+from engine.training import balance
 from engine.training.augment import BatchPrep
 from engine.training.data import DataSpec, ImageDataset, make_loader, prepare_data
-from engine.training.learner import Learner, emit
+from engine.training.learner import Learner
 from engine.training.metrics import Metrics
+from engine.training.strategy import Strategy, from_environment
 
 
 @dataclass
@@ -36,19 +38,28 @@ class Run:
     bundle: ModelBundle
     learner: Learner
     train_loader: DataLoader
-    valid_loader: DataLoader
+    valid_loader: DataLoader  # this process's share of the validation images
     device: torch.device
+    eval_loader: DataLoader  # every validation image (the final evaluation, on rank 0)
 
 
-def build_run(project, config: TrainConfig, callbacks=(), control: RunControl | None = None) -> Run:
+def build_run(
+    project,
+    config: TrainConfig,
+    callbacks=(),
+    control: RunControl | None = None,
+    strategy: Strategy | None = None,
+) -> Run:
     """Check the data, pick the device, seed, build the model and loaders; TrainingError names
     what is wrong with the project, WeightsError what is wrong with the weights.
-    Under torchrun (engine.training.distributed) each process loads its share of the images,
-    batch_size / N at a time; rank 0 prepares the data and the weights first."""
-    batch = distributed.rank_batch(config.batch_size)
-    with distributed.rank_zero_first():  # splits assigned, weights downloaded once
+    Under torchrun (engine.training.strategy.DDP, the default there) each process loads its
+    share of the images, batch_size / N at a time; rank 0 prepares the data and the weights
+    first, and it alone records unreadable images in the project."""
+    strategy = strategy or from_environment()
+    batch = strategy.rank_batch(config.batch_size)
+    with strategy.rank_zero_first():  # splits assigned, weights downloaded once
         spec = prepare_data(project, config)
-        device = distributed.device(_device(config))
+        device = strategy.device(_device(config))
         random.seed(config.seed)
         np.random.seed(config.seed % 2**32)
         torch.manual_seed(config.seed)
@@ -59,14 +70,23 @@ def build_run(project, config: TrainConfig, callbacks=(), control: RunControl | 
     train_ds = ImageDataset(spec, "train", config.image_size, config, True, interp)
     valid_ds = ImageDataset(spec, "valid", config.image_size, config, False, interp)
     sampler = balance.train_sampler(spec, config)  # None unless config.balance == "sampler"
-    sampler = distributed.train_sampler(train_ds, sampler, config.seed)
+    sampler = strategy.train_sampler(train_ds, sampler, config.seed)
     train_dl = make_loader(train_ds, batch, True, config, pin, sampler=sampler)
-    valid_sampler = distributed.valid_sampler(valid_ds)
+    valid_sampler = strategy.valid_sampler(valid_ds)
     valid_dl = make_loader(valid_ds, batch, False, config, pin, sampler=valid_sampler)
+    eval_dl = valid_dl
+    if valid_sampler is not None:
+        eval_dl = make_loader(valid_ds, config.batch_size, False, config, pin)
     learner = make_learner(
-        bundle, spec, config, device=device, callbacks=callbacks, control=control, project=project
+        bundle,
+        spec,
+        config,
+        device=device,
+        callbacks=callbacks,
+        control=control,
+        project=project if strategy.is_main else None,
     )
-    return Run(spec, bundle, learner, train_dl, valid_dl, device)
+    return Run(spec, bundle, learner, train_dl, valid_dl, device, eval_dl)
 
 
 def _model(config: TrainConfig, spec: DataSpec, callbacks) -> ModelBundle:
@@ -76,7 +96,7 @@ def _model(config: TrainConfig, spec: DataSpec, callbacks) -> ModelBundle:
             spec.task,
             spec.n_outputs,
             config.weights,
-            on_download=lambda ev: emit(callbacks, "on_download", ev),
+            on_download=lambda ev: emit(callbacks, ev),
         )
     except WeightsError:
         raise

@@ -11,50 +11,26 @@ import threading
 from dataclasses import MISSING, dataclass, fields
 
 from engine.config import TrainConfig
-from engine.events import (
-    BatchEnd,
-    Callback,
-    DownloadProgress,
-    EpochEnd,
-    FitEnd,
-    FitStart,
-    LRFinderResult,
-    Progress,
-    Skipped,
-)
+from engine.events import Callback, EpochEnd, FitEnd, FitStart, LRFinderResult
 
 WORKER_NICE = int(os.environ.get("TOPDOWN_WORKER_NICE", "5"))
 
 
 class EmitCallback(Callback):
-    """Turns the engine's callbacks into bridge events (runs on the worker thread)."""
+    """Hands every engine event to the bridge (runs on the worker thread); a failure reaches
+    the GUI as the job's error instead."""
 
     def __init__(self, job):
         self.job = job
 
-    def on_fit_start(self, event: FitStart) -> None:
-        # torch, the model and the Qt/pyqtgraph objects are all loaded by now: move them out of
-        # the cyclic GC's reach, or each full collection walks ~400k objects while holding the
-        # GIL (100-200 ms in which the window cannot repaint)
-        gc.freeze()
-        self.job.emit(event)
-
-    def on_batch_end(self, event: BatchEnd) -> None:
-        self.job.emit(event)
-
-    def on_epoch_end(self, event: EpochEnd) -> None:
-        self.job.emit(event)
-
-    def on_fit_end(self, event: FitEnd) -> None:
-        self.job.emit(event)
-
-    def on_download(self, event: DownloadProgress) -> None:
-        self.job.emit(event)
-
-    def on_skipped(self, event: Skipped) -> None:
-        self.job.emit(event)
-
-    def on_progress(self, event: Progress) -> None:
+    def on_event(self, event) -> None:
+        if isinstance(event, BaseException):
+            return
+        if isinstance(event, FitStart):
+            # torch, the model and the Qt/pyqtgraph objects are all loaded by now: move them
+            # out of the cyclic GC's reach, or each full collection walks ~400k objects while
+            # holding the GIL (100-200 ms in which the window cannot repaint)
+            gc.freeze()
         self.job.emit(event)
 
 

@@ -126,15 +126,15 @@ def make_project(
 
 
 class Recorder:
-    """A callback that keeps every event it is given, by hook name."""
+    """A callback that keeps every event it is given, by the name of its hook."""
 
     def __init__(self):
         self.events: dict[str, list] = {}
 
-    def __getattr__(self, hook: str):
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
-        return lambda ev: self.events.setdefault(hook, []).append(ev)
+    def on_event(self, event) -> None:
+        from engine.events import hook_name
+
+        self.events.setdefault(hook_name(event), []).append(event)
 
     def get(self, hook: str) -> list:
         return self.events.get(hook, [])

@@ -41,7 +41,7 @@ def test_every_event_survives_a_line():
 def test_the_callback_writes_lines_a_result_and_an_error():
     out = io.StringIO()
     cb = JsonLines(out)
-    cb.on_batch_end(BatchEnd(0, 0, 0, 2, float("nan"), 1e-3, 1.0, 1.0, False))
+    cb.on_event(BatchEnd(0, 0, 0, 2, float("nan"), 1e-3, 1.0, 1.0, False))
     cb.result(FitEnd(1, 0, 0.5, "", True))
     cb.error("The batch size 3 is the global batch")
     first, res, err = (decode(line) for line in out.getvalue().splitlines())

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from engine.events import BatchEnd, EpochEnd, FitEnd, FitStart
-from engine.training import train as train_mod
+from engine.training import lr_find as lf
 from engine.training.evaluation import load_evaluation
 from engine.training.runs import get_run
 from engine.training.setup import build_run
@@ -143,7 +143,7 @@ def test_lr_find_gives_a_curve_and_keeps_weights(tmp_path):
 
 
 def test_auto_lr_runs_the_finder_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(train_mod, "LR_FIND_ITERS", 8)
+    monkeypatch.setattr(lf, "SWEEP_STEPS", 8)
     project = make_project(tmp_path / "p", "classification", n=24)
     rec = Recorder()
     end = train(project, tiny_config(arch="mobilenet_v3_small", lr=None, epochs=1), [rec])

@@ -200,9 +200,9 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
 
 
 def test_cancel_during_lr_finder_returns_cancelled(tmp_path, monkeypatch):
-    import engine.training.train as train_mod
+    from engine.training import lr_find as lf
 
-    monkeypatch.setattr(train_mod, "LR_FIND_ITERS", 50)
+    monkeypatch.setattr(lf, "SWEEP_STEPS", 50)
     project = make_project(tmp_path / "p", "classification", n=16)
     control, rec = RunControl(), Recorder()
 
