@@ -1,24 +1,50 @@
-"""The Data page's editing actions (a mixin of DataPage): labelling by class, key or value,
-moving splits, re-splitting, removing images, undo/redo, and the right-click and split menus
-offering them.
+"""The Data page's editing actions: labelling by class, key or value, moving splits,
+re-splitting, removing images, and the right-click and split menus offering them.
 
+`DataActions` takes the app state, the image grid whose selection it edits and a parent for its
+dialogs; it says what it did through signals, which the Data page connects (`page.edits`).
 Every change goes through the app state's undo history (gui.state.AppState.edit), so Ctrl+Z
 undoes it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Slot
-from PySide6.QtWidgets import QDialog, QMenu, QMessageBox
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPoint, Signal, Slot
+from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 
 from engine.project.records import SPLITS
 from gui.data.class_panel import UNLABELED
 from gui.data.filter_bar import ResplitDialog
 
+if TYPE_CHECKING:
+    from gui.data.browser import ImageBrowser
+    from gui.state import AppState
 
-class DataActions:
-    """Expects the page's project, state, model, browser and status_message, and an
-    open_viewer method."""
+
+class DataActions(QObject):
+    """Edits of the state's project, on the images selected in `browser`.
+
+    Signals: `message(text)`, what was done or why not (the status bar); `open_requested()`,
+    the right-click menu's Open (the grid's current image); `removing(ids)`, these images are
+    about to leave the project; `removed(ids)`, they left (the grid should re-query now, so the
+    cursor stays on the next image).
+    """
+
+    message = Signal(str)
+    open_requested = Signal()
+    removing = Signal(list)
+    removed = Signal(list)
+
+    def __init__(self, state: AppState, browser: ImageBrowser, parent: QWidget):
+        super().__init__(parent)
+        self.state, self.browser = state, browser
+        self._parent = parent  # for dialogs and menus
+
+    @property
+    def project(self):
+        return self.state.project
 
     # ------------------------------------------------------------------ labelling
     def selected_ids(self) -> list[int]:
@@ -31,18 +57,19 @@ class DataActions:
 
         if self.state.history is None:
             return
+        model = self.browser.model()
         row = min((i.row() for i in self.browser.selectionModel().selectedIndexes()), default=-1)
-        n = self.model.rowCount()
+        n = model.rowCount()
         try:
             self.state.edit(change)
         except ProjectError as e:
-            self.status_message.emit(str(e))
+            self.message.emit(str(e))
             return
-        if row >= 0 and self.model.rowCount() < n:  # labelled rows left the filter
-            nxt = self.model.index(min(row, self.model.rowCount() - 1))
+        if row >= 0 and model.rowCount() < n:  # labelled rows left the filter
+            nxt = model.index(min(row, model.rowCount() - 1))
             if nxt.isValid():
                 self.browser.setCurrentIndex(nxt)
-        self.status_message.emit(done)
+        self.message.emit(done)
 
     def apply_class(self, name: str, ids: list[int]) -> None:
         """Label `ids` with class `name` ("" unlabels); multi-label toggles that label."""
@@ -67,14 +94,14 @@ class DataActions:
         if self.project is None:
             return
         if self.project.task == "regression":
-            self.status_message.emit("Regression: type the value in the panel on the left.")
+            self.message.emit("Regression: type the value in the panel on the left.")
             return
         if self.project.task == "segmentation":
-            self.status_message.emit("Segmentation labels are masks; keys do not change them.")
+            self.message.emit("Segmentation labels are masks; keys do not change them.")
             return
         names = self.project.class_names()
         if n > len(names):
-            self.status_message.emit(f"There is no class {n}; create it with + first.")
+            self.message.emit(f"There is no class {n}; create it with + first.")
             return
         self.apply_class(names[n - 1], self.selected_ids())
 
@@ -89,7 +116,7 @@ class DataActions:
     def apply_values(self, values: list[float] | None) -> None:
         ids = self.selected_ids()
         if not ids:
-            self.status_message.emit("Select the images to set first.")
+            self.message.emit("Select the images to set first.")
             return
         text = "cleared" if values is None else ", ".join(f"{v:g}" for v in values)
         self._edit(lambda h: h.set_values(ids, values), f"Value of {len(ids):,} images: {text}")
@@ -107,7 +134,7 @@ class DataActions:
         if self.project is None:
             return
         plan = project_plan(self.project)
-        dlg = ResplitDialog(self, plan.valid_pct, plan.test_pct, plan.seed)
+        dlg = ResplitDialog(self._parent, plan.valid_pct, plan.test_pct, plan.seed)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.resplit_with(*dlg.values())
@@ -119,10 +146,10 @@ class DataActions:
         try:
             resplit(self.project, ImportPlan(valid_pct, test_pct, seed))
         except ProjectError as e:
-            QMessageBox.warning(self, "Re-split", str(e))
+            QMessageBox.warning(self._parent, "Re-split", str(e))
             return
         c = self.project.counts().per_split
-        self.status_message.emit("Re-split: " + ", ".join(f"{c.get(s, 0):,} {s}" for s in SPLITS))
+        self.message.emit("Re-split: " + ", ".join(f"{c.get(s, 0):,} {s}" for s in SPLITS))
 
     # ------------------------------------------------------------------ removing
     def remove_selected(self) -> None:
@@ -132,21 +159,20 @@ class DataActions:
         if self.project is None or self.state.history is None:
             return
         if not ids:
-            self.status_message.emit("Select the images to remove first.")
+            self.message.emit("Select the images to remove first.")
             return
         if not self.confirm_remove(len(ids)):
             return
-        if self.viewer.record is not None and self.viewer.record.id in ids:
-            self.viewer.hide()
+        self.removing.emit(ids)
         n = f"{len(ids):,} image{'s' if len(ids) != 1 else ''}"
         self._edit(
-            lambda history: (history.remove_images(ids), self.requery()),
+            lambda history: (history.remove_images(ids), self.removed.emit(ids)),
             f"Removed {n} from the project (Ctrl+Z brings them back)",
         )
 
     def remove_box(self, n: int) -> QMessageBox:
         """The confirm for removing `n` images (its Remove button is the default)."""
-        box = QMessageBox(self)
+        box = QMessageBox(self._parent)
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Remove from project")
         box.setText(f"Remove {n:,} image{'s' if n != 1 else ''} from the project?")
@@ -163,17 +189,9 @@ class DataActions:
         box.exec()
         return box.clickedButton() is box.defaultButton()
 
-    # ------------------------------------------------------------------ undo / redo
-    @Slot()
-    def undo(self) -> None:
-        self.state.undo()
-
-    @Slot()
-    def redo(self) -> None:
-        self.state.redo()
-
     # ------------------------------------------------------------------ menus
-    def _split_menu(self, menu: QMenu) -> QMenu:
+    def split_menu(self, menu: QMenu) -> QMenu:
+        """Fill `menu` with the split moves and Re-split (the page's Split button)."""
         for s in SPLITS:
             menu.addAction(f"Move to {s}", lambda s=s: self.move_selected_to(s))
         menu.addSeparator()
@@ -184,9 +202,9 @@ class DataActions:
         """The grid's right-click menu for the current selection."""
         if self.project is None:
             return None
-        menu = QMenu(self)
+        menu = QMenu(self._parent)
         if self.selected_ids():
-            menu.addAction("Open", self.open_viewer)
+            menu.addAction("Open", self.open_requested.emit)
             if self.project.task in ("classification", "multilabel"):
                 sub = menu.addMenu("Label as")
                 for k, n in enumerate(self.project.class_names()):
@@ -196,10 +214,12 @@ class DataActions:
             menu.addSeparator()
             menu.addAction("Remove from project…\tDel", self.remove_selected)
             menu.addSeparator()
-        self._split_menu(menu)
+        self.split_menu(menu)
         return menu
 
-    def _context_menu(self, pos: QPoint) -> None:
+    @Slot(QPoint)
+    def show_context_menu(self, pos: QPoint) -> None:
+        """The grid's right-click at `pos` (in its viewport)."""
         menu = self.build_context_menu()
         if menu is not None:
             menu.exec(self.browser.viewport().mapToGlobal(pos))

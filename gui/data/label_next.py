@@ -3,27 +3,46 @@ sure of, so labelling goes label, N, label, N. The ranking is gui.data.uncertain
 the worker thread with progress, kept while the model and the images stay the same, so the next
 press is instant; images labelled meanwhile are skipped). Classification and multi-label: the
 grid's cursor moves to the image and the viewer shows it, so keys 1-9 label it; segmentation:
-the image opens in the mask editor. Without a model it says to train first."""
+the image opens in the mask editor. Without a model it says to train first.
+
+`LabelNext` takes the app state, the sort whose ranking it follows and the widget its key
+works in; it asks for the image to open and says what it did through signals, which the Data
+page connects."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Slot
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from gui.common.model_in_use import model_key
-from gui.data.uncertain import TRAIN_FIRST, offer_training
+from gui.data.uncertain import TRAIN_FIRST, UncertainSort
+
+if TYPE_CHECKING:
+    from gui.state import AppState
 
 KEY = "N"
 TASKS = ("classification", "multilabel", "segmentation")  # uncertainty needs class scores
 
 
 class LabelNext(QObject):
-    """The button and shortcut; `trigger()` goes to the next image (ranking first if needed)."""
+    """The button and shortcut; `trigger()` goes to the next image (ranking first if needed).
 
-    def __init__(self, page, sort):
-        super().__init__(page)
-        self.page, self.sort = page, sort
+    Signals: `open_image(image_id)`, show that image to be labelled (in the mask editor for
+    segmentation); `message(short, full)`, what happened: `short` for the page's count label
+    (with `full` as its tooltip when they differ), `full` for the status bar;
+    `train_first(text)`, there is no model yet (the page offers the Train page).
+    """
+
+    open_image = Signal(int)
+    message = Signal(str, str)
+    train_first = Signal(str)
+
+    def __init__(self, state: AppState, sort: UncertainSort, shortcut_parent: QWidget):
+        super().__init__(shortcut_parent)
+        self.state, self.sort = state, sort
         self.last: tuple[int, float] | None = None  # the image chosen last, with its score
         self.button = QPushButton("Label next")
         self.button.setToolTip(
@@ -31,11 +50,11 @@ class LabelNext(QObject):
             "labelling it teaches the model the most"
         )
         self.button.clicked.connect(self.trigger)
-        self.shortcut = QShortcut(QKeySequence(KEY), page)
+        self.shortcut = QShortcut(QKeySequence(KEY), shortcut_parent)
         self.shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.shortcut.activated.connect(self.trigger)
-        page.state.project_changed.connect(self._show_project)
-        self._show_project(page.state.project)
+        state.project_changed.connect(self._show_project)
+        self._show_project(state.project)
 
     @Slot(object)
     def _show_project(self, project) -> None:
@@ -45,13 +64,12 @@ class LabelNext(QObject):
         self.shortcut.setEnabled(on)
 
     def _say(self, text: str) -> None:
-        self.page.filters.count.setText(text)
-        self.page.status_message.emit(text)
+        self.message.emit(text, text)
 
     @Slot()
     def trigger(self) -> bool:
         """Go to the most uncertain unlabeled image; False when there is none to go to now."""
-        p = self.page.project
+        p = self.state.project
         if p is None or p.task not in TASKS:
             return False
         if self.sort.running:
@@ -60,7 +78,7 @@ class LabelNext(QObject):
         if model_key(p) is None:
             text = TRAIN_FIRST.replace("ranks the images", "picks the image to label next")
             self._say(text)
-            offer_training(self.page, text)
+            self.train_first.emit(text)
             return False
         if not p.query(unlabeled=True):
             if p.count() == 0:
@@ -75,33 +93,28 @@ class LabelNext(QObject):
 
     def next_id(self) -> tuple[int, float] | None:
         """The first image of the ranking that is still unlabeled, with its uncertainty."""
-        p = self.page.project
-        open_ids = set(p.query(unlabeled=True))
-        return next(((i, s) for i, s in self.sort.ranked if i in open_ids), None)
+        open_ids = set(self.state.project.query(unlabeled=True))
+        return next(((i, s) for i, s in self.sort.ranking if i in open_ids), None)
 
     def go(self) -> bool:
-        """Show the next image (in the mask editor for segmentation)."""
+        """Ask for the next image (in the mask editor for segmentation) and say why it."""
         nxt = self.next_id()
         if nxt is None:
             self._say("The model ranked every unlabeled image; none is left to label.")
             return False
         self.last = nxt
-        page = self.page
-        page.go_to_image(nxt[0])
-        rec = page.viewer.record
-        if page.project.task == "segmentation":
-            page.viewer.editor.set_painting(True)
-            page.viewer.setFocus()
+        iid, score = nxt
+        p = self.state.project
+        self.open_image.emit(iid)
+        recs = p.images([iid])
+        name = recs[0].name if recs else f"image {iid}"
+        if p.task == "segmentation":
             what = "paint its mask"
         else:
-            page.browser.setFocus()  # keys 1-9 label the image under the cursor
-            what = "press its class number"
-        name = rec.name if rec is not None else f"image {nxt[0]}"
+            what = "press its class number"  # keys 1-9 label the image under the cursor
         full = (
-            f"Label next: {name}, where the model is least sure (uncertainty {nxt[1]:.2f} "
+            f"Label next: {name}, where the model is least sure (uncertainty {score:.2f} "
             f"of 1). {what.capitalize()}, then press {KEY} for the next."
         )
-        self.page.filters.count.setText(f"Next: uncertainty {nxt[1]:.2f}")
-        self.page.filters.count.setToolTip(full)  # the short text keeps the filter bar narrow
-        self.page.status_message.emit(full)
+        self.message.emit(f"Next: uncertainty {score:.2f}", full)  # short: the bar stays narrow
         return True

@@ -2,7 +2,9 @@
 
 Every label, value and split change goes through the app state's undo history (gui.state), so
 Ctrl+Z undoes it; the page listens to the project's change events, relayed by the state to the
-GUI thread, and updates the grid rows in place.
+GUI thread, and updates the grid rows in place. Its helpers take the state (and the bridge, the
+grid) and emit signals that the page wires here: the editing actions (gui.data.actions,
+`edits`), "Most uncertain first" (gui.data.uncertain) and "Label next" (gui.data.label_next).
 """
 
 from __future__ import annotations
@@ -22,17 +24,17 @@ from PySide6.QtWidgets import (
 from gui.common.project_page import ProjectPage
 from gui.data.actions import DataActions
 from gui.data.browser import ImageBrowser
-from gui.data.class_panel import ClassPanel
+from gui.data.class_panel import UNLABELED, ClassPanel
 from gui.data.filter_bar import FilterBar
 from gui.data.image_model import ImageListModel
 from gui.data.label_next import LabelNext
 from gui.data.thumb_loader import ThumbLoader
-from gui.data.uncertain import UncertainSort
+from gui.data.uncertain import UncertainSort, offer_training
 from gui.data.viewer import ImageViewer
 from gui.state import AppState
 
 
-class DataPage(ProjectPage, DataActions, QWidget):
+class DataPage(ProjectPage, QWidget):
     """Browse, filter, label and split a project's images."""
 
     title = "Data"
@@ -45,11 +47,9 @@ class DataPage(ProjectPage, DataActions, QWidget):
         self._use_state(state)
         self.loader = ThumbLoader(self)
         self.model = ImageListModel(self)
+        self.train_offer = None  # the last "train first" box shown
 
         self.panel = ClassPanel(self)
-        self.panel.ids_dropped.connect(self.apply_class)
-        self.panel.values_entered.connect(self.apply_values)
-        self.panel.values_cleared.connect(lambda: self.apply_values(None))
         self.panel.classes_changed.connect(self._on_classes_changed)
         self.panel.message.connect(self.status_message)
         self.panel.setMinimumWidth(200)  # class names and their counts stay readable
@@ -58,16 +58,24 @@ class DataPage(ProjectPage, DataActions, QWidget):
         self.filters.changed.connect(self.apply_filters)
         self.split_button = QToolButton(text="Split ▾")
         self.split_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.split_button.setMenu(self._split_menu(QMenu(self.split_button)))
         self.browser = ImageBrowser(self)
         self.browser.setModel(self.model)
-        self.browser.number_key.connect(self.label_with_key)
-        self.browser.clear_key.connect(self.unlabel_selected)
-        self.browser.delete_key.connect(self.remove_selected)
-        self.browser.undo_key.connect(self.undo)
-        self.browser.redo_key.connect(self.redo)
+        self.edits = DataActions(self.state, self.browser, self)  # labels, splits, removing
+        self.edits.message.connect(self.status_message)
+        self.edits.open_requested.connect(self.open_viewer)
+        self.edits.removing.connect(self._close_viewer_on)
+        self.edits.removed.connect(self.requery)
+        self.panel.ids_dropped.connect(self.edits.apply_class)
+        self.panel.values_entered.connect(self.edits.apply_values)
+        self.panel.values_cleared.connect(lambda: self.edits.apply_values(None))
+        self.split_button.setMenu(self.edits.split_menu(QMenu(self.split_button)))
+        self.browser.number_key.connect(self.edits.label_with_key)
+        self.browser.clear_key.connect(self.edits.unlabel_selected)
+        self.browser.delete_key.connect(self.edits.remove_selected)
+        self.browser.undo_key.connect(self.state.undo)
+        self.browser.redo_key.connect(self.state.redo)
         self.browser.open_requested.connect(self.open_viewer)
-        self.browser.customContextMenuRequested.connect(self._context_menu)
+        self.browser.customContextMenuRequested.connect(self.edits.show_context_menu)
         self.browser.selectionModel().currentChanged.connect(self._on_current_changed)
         self.empty = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.empty.setStyleSheet("color: #7a8491; font-size: 12pt;")
@@ -82,9 +90,15 @@ class DataPage(ProjectPage, DataActions, QWidget):
         cl.addWidget(self.filters)  # filters on a row of their own, the count and buttons below
         top = QHBoxLayout()
         top.addWidget(self.filters.count, 1)
-        self.uncertain = UncertainSort(self, bridge)  # "Most uncertain first" (label next)
+        self.uncertain = UncertainSort(self.state, bridge, self)  # "Most uncertain first"
+        self.uncertain.message.connect(self.filters.count.setText)
+        self.uncertain.train_first.connect(self._offer_training)
+        self.uncertain.ranked.connect(self._on_ranked)
         top.addWidget(self.uncertain.button)
-        self.label_next = LabelNext(self, self.uncertain)  # N: the most uncertain image
+        self.label_next = LabelNext(self.state, self.uncertain, self)  # N: the most uncertain
+        self.label_next.open_image.connect(self._label_image)
+        self.label_next.message.connect(self._label_next_said)
+        self.label_next.train_first.connect(self._offer_training)
         top.addWidget(self.label_next.button)
         top.addWidget(self.split_button)
         cl.addLayout(top)
@@ -145,15 +159,21 @@ class DataPage(ProjectPage, DataActions, QWidget):
         """Re-run the query for the current filters (a full model reset)."""
         p = self.project
         ids = p.query(**self.filters.query_args()) if p is not None else []
-        self.model.set_ids(self.uncertain.order(ids))
+        self.model.set_ids(self._ordered(ids))
         self.refresh_counts()
 
-    def requery(self) -> None:
+    @Slot()
+    @Slot(list)
+    def requery(self, *_removed) -> None:
         """Re-run the query keeping selection and scroll (rows removed/inserted in place)."""
         if self.project is not None:
             ids = self.project.query(**self.filters.query_args())
-            self.model.update_ids(self.uncertain.order(ids))
+            self.model.update_ids(self._ordered(ids))
             self._update_count_label()
+
+    def _ordered(self, ids: list[int]) -> list[int]:
+        """The "Most uncertain first" order while it is on (it is, for the unlabeled filter)."""
+        return self.uncertain.order(ids, self.filters.label.currentData() == UNLABELED)
 
     def refresh_counts(self) -> None:
         self.panel.refresh()
@@ -198,6 +218,48 @@ class DataPage(ProjectPage, DataActions, QWidget):
         if self.viewer.isVisible():
             self.viewer.refresh_overlay()
         self._counts_timer.start()
+
+    # ------------------------------------------------------------------ helpers' requests
+    @Slot(str)
+    def _offer_training(self, text: str) -> None:
+        """No model yet (Label next, Most uncertain first): offer the Train page."""
+        self.train_offer = offer_training(self, self.state, text)
+
+    @Slot(bool)
+    def _on_ranked(self, sort_grid: bool) -> None:
+        """A ranking arrived: show the unlabeled images in its order, or just the counts."""
+        if not sort_grid:
+            self.refresh_counts()
+            return
+        label = self.filters.label
+        label.blockSignals(True)
+        label.setCurrentIndex(max(0, label.findData(UNLABELED)))
+        label.blockSignals(False)
+        self.apply_filters()
+
+    @Slot(int)
+    def _label_image(self, image_id: int) -> None:
+        """Label next's image: in the mask editor for segmentation, else under the grid's
+        cursor, so keys 1-9 label it."""
+        self.go_to_image(image_id)
+        if self.project is not None and self.project.task == "segmentation":
+            self.viewer.editor.set_painting(True)
+            self.viewer.setFocus()
+        else:
+            self.browser.setFocus()
+
+    @Slot(str, str)
+    def _label_next_said(self, short: str, full: str) -> None:
+        self.filters.count.setText(short)
+        if full != short:
+            self.filters.count.setToolTip(full)  # the short text keeps the filter bar narrow
+        self.status_message.emit(full)
+
+    @Slot(list)
+    def _close_viewer_on(self, ids: list) -> None:
+        """Images are leaving the project: close the viewer if it shows one of them."""
+        if self.viewer.record is not None and self.viewer.record.id in ids:
+            self.viewer.hide()
 
     # ------------------------------------------------------------------ viewer
     def open_viewer(self, index=None) -> None:
@@ -256,8 +318,8 @@ def _main(argv: list[str]) -> int:
     page = DataPage(None)
     win.setCentralWidget(page)
     edit = win.menuBar().addMenu("&Edit")
-    edit.addAction("Undo", QKeySequence.StandardKey.Undo, page.undo)
-    edit.addAction("Redo", QKeySequence.StandardKey.Redo, page.redo)
+    edit.addAction("Undo", QKeySequence.StandardKey.Undo, page.state.undo)
+    edit.addAction("Redo", QKeySequence.StandardKey.Redo, page.state.redo)
     for messages in (page.status_message, page.state.message):
         messages.connect(lambda m: win.statusBar().showMessage(m, 5000))
     if len(argv) > 1:

@@ -3,33 +3,39 @@ the worker thread (engine.interpret.uncertainty, JobName.RANK); the grid then sh
 images, the least certain first, so the next image to label is the top-left one. Without a
 model it says to train first. The ranking is kept (for "Label next", gui.data.label_next) while
 the model file and the project's images stay the same; labelling does not change the model's
-scores, so labelled images are only skipped. While it runs, the button stops it."""
+scores, so labelled images are only skipped. While it runs, the button stops it.
+
+`UncertainSort` takes the app state, the bridge and a parent; it says what the page should show
+through signals (`message`, `train_first`, `ranked`), which the Data page connects."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
 from engine.events import Progress
 from gui.common.model_in_use import model_key
-from gui.data.class_panel import UNLABELED
 from gui.jobs.names import JobName
+
+if TYPE_CHECKING:
+    from gui.bridge import EngineBridge
+    from gui.state import AppState
 
 SORT_TEXT = "Most uncertain first"
 TRAIN_FIRST = "Train a model first: it ranks the images."
 
 
-def offer_training(page, text: str) -> QMessageBox:
-    """No model yet: say so and offer the Train page (a non-blocking box; `page.train_offer`)."""
-    box = QMessageBox(QMessageBox.Icon.Information, "No trained model yet", text, parent=page)
+def offer_training(parent: QWidget, state: AppState, text: str) -> QMessageBox:
+    """No model yet: say so and offer the Train page (a non-blocking box, shown)."""
+    box = QMessageBox(QMessageBox.Icon.Information, "No trained model yet", text, parent=parent)
     go = box.addButton("Go to Train", QMessageBox.ButtonRole.AcceptRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
-    go.clicked.connect(lambda: page.state.show_page.emit("Train"))
+    go.clicked.connect(lambda: state.show_page.emit("Train"))
     box.setWindowModality(Qt.WindowModality.NonModal)  # labelling may go on meanwhile
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    page.train_offer = box
     box.show()
     return box
 
@@ -50,13 +56,23 @@ def rank_job(job, project):
 
 class UncertainSort(QObject):
     """The button, the ranking (`ranked`: (id, score), most uncertain first) and the sort
-    order it gives the grid (`rank`: image id -> position, while the sort is on)."""
+    order it gives the grid (`rank`: image id -> position, while the sort is on).
 
-    def __init__(self, page, bridge):
-        super().__init__(page)
-        self.page, self.bridge = page, bridge
+    Signals: `message(text)`, a line for the page's count label (progress, why not);
+    `train_first(text)`, there is no model to rank with (the page offers the Train page);
+    `ranked(sort_grid)`, a ranking arrived for the open project, after the page's grid should
+    show the unlabeled images in its order (`sort_grid`) or before `start`'s `then` runs.
+    """
+
+    message = Signal(str)
+    train_first = Signal(str)
+    ranked = Signal(bool)
+
+    def __init__(self, state: AppState, bridge: EngineBridge | None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.state, self.bridge = state, bridge
         self.rank: dict[int, int] | None = None
-        self.ranked: list[tuple[int, float]] = []
+        self.ranking: list[tuple[int, float]] = []
         self._stamp = None  # (project, model key) the ranking was made for
         self._then: Callable[[], None] | None = None  # what to do with the ranking when ready
         self.running = False
@@ -66,8 +82,8 @@ class UncertainSort(QObject):
             "labelling those teaches it the most."
         )
         self.button.clicked.connect(self._clicked)
-        page.state.changed.connect(self._on_project_changed)
-        page.state.project_changed.connect(self._forget)
+        state.changed.connect(self._on_project_changed)
+        state.project_changed.connect(self._forget)
         if bridge is not None:
             job = bridge.job(JobName.RANK)
             job.finished.connect(self._on_ranked)
@@ -75,13 +91,14 @@ class UncertainSort(QObject):
             job.cancelled.connect(self._on_cancelled)
             job.events.connect(self._on_events)
 
-    def order(self, ids: list[int]) -> list[int]:
-        """`ids` in ranking order (images without a rank last, in their order)."""
+    def order(self, ids: list[int], unlabeled_shown: bool) -> list[int]:
+        """`ids` in ranking order (images without a rank last, in their order) while the grid
+        shows the unlabeled images (`unlabeled_shown`); otherwise the sort ends."""
         if (
             self.rank is None
             or self._stamp is None
-            or self.page.project is not self._stamp[0]
-            or self.page.filters.label.currentData() != UNLABELED
+            or self.state.project is not self._stamp[0]
+            or not unlabeled_shown
         ):
             self.rank = None  # another filter or project: back to import order
             return ids
@@ -89,13 +106,13 @@ class UncertainSort(QObject):
         return sorted(ids, key=lambda i: self.rank.get(i, end))
 
     def fresh(self) -> bool:
-        """Whether `ranked` was made by the model in use for the project's images now."""
-        p = self.page.project
+        """Whether `ranking` was made by the model in use for the project's images now."""
+        p = self.state.project
         return self._stamp is not None and self._stamp == (p, model_key(p))
 
     @Slot(object)
     def _forget(self, *_args) -> None:
-        self.ranked, self._stamp, self.rank = [], None, None
+        self.ranking, self._stamp, self.rank = [], None, None
 
     @Slot(str, object)
     def _on_project_changed(self, kind: str, _ids) -> None:
@@ -111,15 +128,15 @@ class UncertainSort(QObject):
 
     def start(self, then: Callable[[], None] | None = None) -> bool:
         """Rank the unlabeled images; then sort the grid by it, or call `then()` if given."""
-        project = self.page.project
+        project = self.state.project
         if project is None or self.bridge is None or self.running:
             return False
         if model_key(project) is None:
-            self.page.filters.count.setText(TRAIN_FIRST)
-            offer_training(self.page, TRAIN_FIRST)
+            self.message.emit(TRAIN_FIRST)
+            self.train_first.emit(TRAIN_FIRST)
             return False
         if not self.bridge.submit(JobName.RANK, rank_job, project):
-            self.page.filters.count.setText("Busy: try again when the running job ends.")
+            self.message.emit("Busy: try again when the running job ends.")
             return False
         self._then, self.running = then, True
         self._stamp = (project, model_key(project))
@@ -130,38 +147,34 @@ class UncertainSort(QObject):
     def _on_events(self, events: list) -> None:
         for ev in events:
             if isinstance(ev, Progress):
-                self.page.filters.count.setText(ev.text)
+                self.message.emit(ev.text)
 
     def _done(self) -> None:
         self.running = False
         self.button.setText(SORT_TEXT)
 
     @Slot(object)
-    def _on_ranked(self, ranked) -> None:
+    def _on_ranked(self, ranking) -> None:
         self._done()
-        if self._stamp is None or self._stamp[0] is not self.page.project:
+        if self._stamp is None or self._stamp[0] is not self.state.project:
             return  # the project changed (or images came) while it ran
-        self.ranked = list(ranked)
+        self.ranking = list(ranking)
         then, self._then = self._then, None
         if then is not None:
-            self.page.refresh_counts()
+            self.ranked.emit(False)
             then()
             return
-        f = self.page.filters
-        f.label.blockSignals(True)
-        f.label.setCurrentIndex(max(0, f.label.findData(UNLABELED)))
-        f.label.blockSignals(False)
-        self.rank = {iid: k for k, (iid, _s) in enumerate(self.ranked)}
-        self.page.apply_filters()
+        self.rank = {iid: k for k, (iid, _s) in enumerate(self.ranking)}
+        self.ranked.emit(True)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._done()
         self._stamp = None
-        self.page.filters.count.setText(f"Cannot rank: {message}")
+        self.message.emit(f"Cannot rank: {message}")
 
     @Slot()
     def _on_cancelled(self) -> None:
         self._done()
         self._stamp = None
-        self.page.filters.count.setText("Ranking stopped.")
+        self.message.emit("Ranking stopped.")

@@ -93,7 +93,7 @@ def build_menus(window) -> None:
         window,
         e,
         "Re&move from project…\tDel",
-        lambda: window.data_page.remove_selected(),
+        lambda: window.data_page.edits.remove_selected(),
         tip="Take the selected images out of the project (your original files are not touched)",
     )
     e.aboutToShow.connect(window._update_actions)
@@ -136,7 +136,7 @@ def update_actions(window, history) -> None:
     masks.setEnabled(seg)
     window.act_close.setEnabled(has)
     page = getattr(window, "data_page", None)
-    window.act_remove.setEnabled(bool(has and page is not None and page.selected_ids()))
+    window.act_remove.setEnabled(bool(has and page is not None and page.edits.selected_ids()))
     h = history
     can_undo, can_redo = bool(h and h.can_undo), bool(h and h.can_redo)
     window.act_undo.setEnabled(can_undo)

@@ -38,9 +38,9 @@ def test_delete_key_removes_after_confirm_and_ctrl_z_restores(page, qtbot, tmp_p
     p, originals = _imported(tmp_path)
     page.set_project(p)
     asked = []
-    monkeypatch.setattr(page, "confirm_remove", lambda n: asked.append(n) or True)
+    monkeypatch.setattr(page.edits, "confirm_remove", lambda n: asked.append(n) or True)
     select_rows(page, [1, 2])
-    gone = page.selected_ids()
+    gone = page.edits.selected_ids()
     copies = [p.abspath(r.file) for r in p.images(gone)]
     page.browser.setFocus()
 
@@ -56,7 +56,7 @@ def test_delete_key_removes_after_confirm_and_ctrl_z_restores(page, qtbot, tmp_p
     qtbot.keyClick(page.browser, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)
     assert p.count() == 4
 
-    monkeypatch.setattr(page, "confirm_remove", lambda n: False)  # the user cancels
+    monkeypatch.setattr(page.edits, "confirm_remove", lambda n: False)  # the user cancels
     select_rows(page, [0])
     qtbot.keyClick(page.browser, Qt.Key.Key_Delete)
     assert p.count() == 4
@@ -65,7 +65,7 @@ def test_delete_key_removes_after_confirm_and_ctrl_z_restores(page, qtbot, tmp_p
 def test_the_confirm_says_originals_are_kept_and_removes_on_remove(page, qtbot, tmp_path):
     p, _ = _imported(tmp_path)
     page.set_project(p)
-    box = page.remove_box(3)
+    box = page.edits.remove_box(3)
     assert "Remove 3 images" in box.text()
     assert "original files are not touched" in box.informativeText()
     assert box.defaultButton().text() == "Remove"
@@ -92,9 +92,9 @@ def test_menus_offer_remove_and_window_undo_restores(qtbot, tmp_path, monkeypatc
     p.close()
     w.projects.open_project(tmp_path / "p")
     page = w.data_page
-    monkeypatch.setattr(page, "confirm_remove", lambda n: True)
+    monkeypatch.setattr(page.edits, "confirm_remove", lambda n: True)
     select_rows(page, [0, 1, 2])
-    texts = [a.text() for a in page.build_context_menu().actions()]
+    texts = [a.text() for a in page.edits.build_context_menu().actions()]
     assert "Remove from project…\tDel" in texts
     w._update_actions()
     assert w.act_remove.isEnabled()

@@ -47,7 +47,7 @@ def test_resplit_choice_is_the_plan_the_next_import_follows(qtbot, tmp_path):
 
     seen: list = []
     answer = _answer_resplit(0.4, 0.0, 7, seen)
-    w.data_page.resplit()
+    w.data_page.edits.resplit()
     answer.stop()
     assert seen == [(0.2, 0.0, 42)]
     assert p.counts().per_split == {"train": 6, "valid": 4}
@@ -58,7 +58,7 @@ def test_resplit_choice_is_the_plan_the_next_import_follows(qtbot, tmp_path):
     assert sum(r.split == "valid" for r in new) == 4  # split as the project's plan says: 40 %
 
     answer = _answer_resplit(0.4, 0.0, 7, seen)
-    w.data_page.resplit()
+    w.data_page.edits.resplit()
     answer.stop()
     assert seen[-1] == (0.4, 0.0, 7)  # the dialog shows the plan it set
 

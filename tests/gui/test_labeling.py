@@ -82,9 +82,9 @@ def test_number_keys_label_and_undo_redo_restore(page, qtbot, tmp_path):
 
     qtbot.keyClick(page.browser, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert labels_of(p)["img_000.png"] == ("cat",)
-    page.undo()
+    page.state.undo()
     assert labels_of(p)["img_002.png"] == ()
-    page.undo()
+    page.state.undo()
     assert labels_of(p) == {
         "img_000.png": ("dog",),
         "img_001.png": (),
@@ -98,8 +98,8 @@ def test_number_keys_label_and_undo_redo_restore(page, qtbot, tmp_path):
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     assert labels_of(p)["img_001.png"] == ("cat",)
-    page.redo()
-    page.redo()
+    page.state.redo()
+    page.state.redo()
     assert labels_of(p)["img_000.png"] == ()
     assert labels_of(p)["img_002.png"] == ("dog",)
     assert page.model.index(2).data(page.model.RecordRole).labels == ("dog",)
@@ -119,7 +119,7 @@ def test_labelling_in_the_unlabeled_filter_moves_on_to_the_next_image(page, qtbo
     qtbot.keyClick(page.browser, Qt.Key.Key_2)
     assert [r.labels for r in p.images()] == [("cat",), ("dog",), (), ()]
     assert page.filters.count.text() == "2 of 4 images"
-    page.undo()  # the image comes back into the filtered view
+    page.state.undo()  # the image comes back into the filtered view
     assert page.model.rowCount() == 3
 
 
@@ -133,13 +133,13 @@ def test_multilabel_keys_and_drops_toggle(page, tmp_path):
     )
     page.set_project(p)
     select_rows(page, [0, 2])
-    page.label_with_key(2)  # add 'tree' to both
+    page.edits.label_with_key(2)  # add 'tree' to both
     assert [r.labels for r in p.images()] == [("sky", "tree"), ("sky", "tree"), ("tree",)]
-    page.label_with_key(2)  # all have it: remove it
+    page.edits.label_with_key(2)  # all have it: remove it
     assert [r.labels for r in p.images()] == [("sky",), ("sky", "tree"), ()]
     drop_on_class(page.panel, "sky", page.model.mimeData([page.model.index(2)]))
     assert p.images()[2].labels == ("sky",)
-    page.undo()
+    page.state.undo()
     assert p.images()[2].labels == ()
 
 
@@ -152,17 +152,17 @@ def test_regression_values_and_splits(page, qtbot, tmp_path):
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert [r.values for r in p.images()] == [(1.5,), (4.25,), (4.25,)]
     assert page.model.index(1).data(page.model.RecordRole).values == (4.25,)
-    page.undo()
+    page.state.undo()
     assert [r.values for r in p.images()] == [(1.5,), None, None]
     box.setText("not a number")
     page.panel.values.apply()
     assert "number" in page.panel.values.error.text()
 
-    page.move_selected_to("test")
+    page.edits.move_selected_to("test")
     assert [r.split for r in p.images()] == ["train", "test", "test"]
     page.filters.split.setCurrentIndex(page.filters.split.findData("test"))
     assert page.model.rowCount() == 2
-    page.undo()
+    page.state.undo()
     assert [r.split for r in p.images()] == ["train"] * 3
     assert page.model.rowCount() == 0
 
@@ -171,10 +171,10 @@ def test_resplit_is_seeded_and_stratified(page, tmp_path):
     labels = [["cat"]] * 10 + [["dog"]] * 10
     p = make_labeled_project(tmp_path / "p", n=20, labels=labels)
     page.set_project(p)
-    page.resplit_with(0.2, 0.0, 7)
+    page.edits.resplit_with(0.2, 0.0, 7)
     first = [r.split for r in p.images()]
     assert first[:10].count("valid") == 2 and first[10:].count("valid") == 2
-    page.resplit_with(0.2, 0.0, 7)
+    page.edits.resplit_with(0.2, 0.0, 7)
     assert [r.split for r in p.images()] == first
     assert "4 valid" in page.filters.count.text() or page.model.rowCount() == 20
 
@@ -183,7 +183,7 @@ def test_context_menu_offers_labels_and_split_moves(page, tmp_path):
     p = make_labeled_project(tmp_path / "p", n=2)
     page.set_project(p)
     select_rows(page, [0])
-    menu = page.build_context_menu()
+    menu = page.edits.build_context_menu()
     texts = [a.text() for a in menu.actions()]
     assert "Move to valid" in texts and "Re-split automatically…" in texts
     label_menu = next(a.menu() for a in menu.actions() if a.text() == "Label as")

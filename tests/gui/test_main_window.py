@@ -134,7 +134,7 @@ def test_edit_undo_redo_reach_the_data_page(window, tmp_path):
     p = window.project
     first = p.query()[0]
     assert not window.act_undo.isEnabled()
-    window.data_page.apply_class("cat", [first])
+    window.data_page.edits.apply_class("cat", [first])
     assert p.image(first).labels == ("cat",)
     assert window.act_undo.isEnabled()
     window.act_undo.trigger()
