@@ -10,6 +10,8 @@ trains the same project with the same settings and seed, in alternation (old, ne
 each in a child process whose PYTHONPATH is that tree (`--old`: a checkout of the code before
 the change; `--new`: this one). Each child builds its own project from the same files and split,
 calls `engine.training.train.train`, and reports the history and the seconds `train` took.
+`--nproc 2`: the same under `torchrun --nproc-per-node 2` (DDP on gloo, the global batch
+split between the processes), rank 0 reporting.
 
 Prints one JSON object: per-epoch train loss, valid loss and accuracy of both trees,
 `same_figures` (every figure of every repeat within 1e-6 of the old tree's first run),
@@ -74,15 +76,12 @@ def make_weights(path: Path, arch: str, seed: int) -> None:
 
 
 # ---------------------------------------------------------------------------- one child run
-def child(job: dict) -> dict:
-    """Train once with the tree on PYTHONPATH (imported here, never in the parent)."""
+def make_project(job: dict) -> None:
+    """The project of `job["items"]`, in `job["work"]` (the tree on PYTHONPATH's store)."""
     import shutil
 
-    import engine
-    from engine.config import TrainConfig
     from engine.imaging import file_sha1
     from engine.project.store import NewImage, Project
-    from engine.training.train import train
 
     src, work = Path(job["images"]), Path(job["work"])
     project = Project.create(work, "classification")
@@ -95,6 +94,24 @@ def child(job: dict) -> dict:
                             height=job["source_size"], split=it["split"],
                             labels=[it["label"]]))  # fmt: skip
     project.add_images(new)
+    project.close()
+
+
+def child(job: dict) -> dict | None:
+    """Make the project and/or train once with the tree on PYTHONPATH (imported here, never
+    in the parent); under torchrun each process trains and rank 0 reports."""
+    import engine
+    from engine.config import TrainConfig
+    from engine.project.store import Project
+    from engine.training import distributed
+    from engine.training.train import train
+
+    if job["step"] in ("make", "both"):
+        make_project(job)
+    if job["step"] == "make":
+        return None
+    distributed.setup("cpu")  # nothing without torchrun
+    project = Project.open(job["work"])
     cfg = TrainConfig(**job["config"])  # as given (from_dict would migrate an unversioned dict)
     t0 = time.perf_counter()
     try:
@@ -102,19 +119,31 @@ def child(job: dict) -> dict:
     finally:
         seconds = time.perf_counter() - t0
         project.close()
-    return {"engine": engine.__file__, "seconds": seconds, "history": end.history}
+        main = distributed.is_main()
+        distributed.teardown()
+    return {"engine": engine.__file__, "seconds": seconds, "history": end.history} if main else None
 
 
-def run_child(tree: Path, job: dict) -> dict:
+def run_child(tree: Path, job: dict, nproc: int) -> dict:
+    """One run in `tree`: in one process, or made there and trained by `nproc` under torchrun."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         env.pop(k, None)
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(job)],
-        cwd=tree, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"the run in {tree} failed:\n{done.stderr[-3000:]}")
+    python = [sys.executable]
+    torchrun = [*python, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
+    steps = (
+        [("both", python)] if nproc == 1 else [("make", python), ("train", [*torchrun, str(nproc)])]
+    )
+    for step, launcher in steps:
+        cmd = [
+            *launcher,
+            str(Path(__file__).resolve()),
+            "--child",
+            json.dumps({**job, "step": step}),
+        ]
+        done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"the run in {tree} failed:\n{done.stderr[-3000:]}")
     out = json.loads(done.stdout.strip().splitlines()[-1])
     if not Path(out["engine"]).resolve().is_relative_to(tree.resolve()):
         raise SystemExit(f"{tree}: the child imported {out['engine']}, not this tree's engine")
@@ -162,10 +191,15 @@ def main(argv=None) -> int:
                          "'none' (from scratch) or a path")  # fmt: skip
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--nproc", type=int, default=1,
+                    help="processes per run: 2 or more trains under torchrun (DDP, gloo); "
+                         "--batch-size is then the global batch")  # fmt: skip
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+        out = child(json.loads(args.child))
+        if out is not None:
+            print(json.dumps(out))
         return 0
 
     old, new = Path(args.old), Path(args.new)
@@ -189,14 +223,15 @@ def main(argv=None) -> int:
             for name, tree in order:
                 job = {"images": str(tmp / "images"), "work": str(tmp / f"{name}_{r}"),
                        "items": items, "source_size": source, "config": config}  # fmt: skip
-                runs[name].append(run_child(tree, job))
+                runs[name].append(run_child(tree, job, args.nproc))
     figures = {k: [series(run["history"]) for run in v] for k, v in runs.items()}
     ref = figures["old"][0]
     diffs = [max_diff(ref, f) for k in ("old", "new") for f in figures[k]]
     secs = {k: [round(run["seconds"], 3) for run in v] for k, v in runs.items()}
     med = {k: statistics.median(v) for k, v in secs.items()}
     print(json.dumps({
-        "settings": {**config, "weights": args.weights, "n": args.n, "repeats": args.repeats},
+        "settings": {**config, "weights": args.weights, "n": args.n, "repeats": args.repeats,
+                     "nproc": args.nproc},
         "old": {"tree": str(old), **figures["old"][0], "seconds": secs["old"]},
         "new": {"tree": str(new), **figures["new"][0], "seconds": secs["new"]},
         "same_figures": max(diffs) <= TOL,

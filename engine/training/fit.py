@@ -22,6 +22,7 @@ import contextlib
 import math
 import time
 from dataclasses import replace
+from functools import partial
 
 import torch
 
@@ -135,10 +136,7 @@ class Loop:
         t_last = time.perf_counter()
         step, steps_before = epoch * len(loader), state.start_epoch * state.steps_per_epoch
         total_steps = state.total_epochs * state.steps_per_epoch
-
-        def check():
-            s.check(self.control, training=True)
-
+        check = partial(s.check, self.control, training=True)  # pause, and an agreed stop
         for b, (x, y, _) in enumerate(learner.batches(loader, check)):
             learner.bn_stats.before_step()
             loss = learner.train_step(x, y, optimizer, scheduler)
@@ -171,9 +169,8 @@ class Loop:
         """One validation pass (the figures of every process's images) and the epoch's
         EpochEnd; DivergedError on a NaN / inf figure."""
         s, state = self.strategy, self.state
-        m = self.learner.measure(
-            self.run.valid_loader, check=lambda: s.check(self.control, training=False)
-        )
+        check = partial(s.check, self.control, training=False)
+        m = self.learner.measure(self.run.valid_loader, check=check)
         s.gather_metrics(m, self.run.bundle.model)
         metrics = m.compute()
         valid_loss = metrics.pop("loss")

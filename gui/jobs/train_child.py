@@ -3,7 +3,7 @@ child process, followed through its event lines (`--events jsonl`, engine.event_
 the same bridge events the in-process run gives, so the Train page draws the same live plots.
 
 Stop sends SIGTERM to the child's whole process group (torchrun and its workers), which stop
-together and keep last.pt (engine.training.distributed). A child that fails or crashes raises
+together and keep last.pt (engine.training.strategy.DDP). A child that fails or crashes raises
 TrainingError with its message and the last lines it wrote to stderr: the app goes on. Pause is
 not offered for a child run.
 """

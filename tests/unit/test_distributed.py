@@ -1,4 +1,4 @@
-"""Training on several processes (engine.training.distributed), on this machine's CPU with gloo:
+"""Training on several processes (engine.training.strategy.DDP), on this machine's CPU with gloo:
 two processes train what one process trains with the same global batch, only rank 0 writes,
 the checkpoint says how many processes trained it, and a process that dies stops the run with a
 message while last.pt keeps the last finished epoch."""
