@@ -86,7 +86,7 @@ def test_read_only_project_browses_evaluates_predicts_and_refuses_changes(
 
     # label: refused, said on the status bar, nothing changed
     ids = [r.id for r in w.project.images()[:2]]
-    data.apply_class("blue", ids)
+    data.edits.apply_class("blue", ids)
     assert "read-only" in w.statusBar().currentMessage()
     # rename a class: refused the same way
     w.statusBar().clearMessage()
