@@ -1,26 +1,26 @@
 """View ▸ Appearance: follow the desktop's light/dark choice (the default), or always light,
 or always dark; kept in the settings and applied at once. While following the system, a change
-of the desktop's scheme is followed too."""
+of the desktop's scheme is followed too. `AppearanceMenu` takes the menu to add its submenu to
+and a parent for its actions."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from gui import theme
 
 
 class AppearanceMenu(QObject):
-    def __init__(self, window, menu):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, menu: QMenu, parent: QWidget | None = None):
+        super().__init__(parent)
         sub = menu.addMenu("&Appearance")
         group = QActionGroup(self)
         self.actions: dict[str, QAction] = {}
         current = theme.saved_choice()
         for key, text in theme.CHOICES.items():
-            act = QAction(text, window, checkable=True)
+            act = QAction(text, parent, checkable=True)
             act.setChecked(key == current)
             act.triggered.connect(lambda _=False, k=key: self.choose(k))
             group.addAction(act)

@@ -1,7 +1,8 @@
 """The main window: assembles the start page and the project pages, owns the bridge and the app
-state, and wires menus, drops and the status bar. No engine logic lives here; menus are built in
-gui.window.menus, projects are opened and closed by gui.window.projects.ProjectController, the
-open project and its undo history are gui.state.AppState, status texts are gui.window.status."""
+state, and wires menus, drops and the status bar. No engine logic lives here; the menus are
+gui.window.menus.Menus (their requests are wired here), projects are opened and closed by
+gui.window.projects.ProjectController, the open project and its undo history are
+gui.state.AppState, status texts are gui.window.status."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from gui.imports.flow import ImportFlow, local_paths
 from gui.jobs.names import job_text
 from gui.start.page import StartPage
 from gui.state import AppState
-from gui.window.menus import build_menus, show_about, update_actions
+from gui.window.menus import Menus
 from gui.window.projects import ProjectController
 from gui.window.shortcuts import WindowShortcuts
 from gui.window.status import project_summary
@@ -81,7 +82,8 @@ class MainWindow(QMainWindow):
         self.imports.message.connect(self.show_message)
         self.imports.status_message.connect(self._import_status)
         self.imports.ended.connect(self.update_status)
-        build_menus(self)
+        self.menus = Menus(self.menuBar(), self.state, self.bridge, self, self.show_message)
+        self._wire_menus()
         self.shortcuts = WindowShortcuts(self)  # Ctrl+Z works with a text box focused
         self.project_label = QLabel()
         self.job_label = QLabel()
@@ -119,6 +121,28 @@ class MainWindow(QMainWindow):
         self.data_page.counts_changed.connect(self.update_status)
         for page in self.pages:
             self.tabs.addTab(page, page.title)
+
+    def _wire_menus(self) -> None:
+        """What the menus ask for: projects, imports, the Data page's removal, help, quit."""
+        m, projects, imports = self.menus, self.projects, self.imports
+        m.new_requested.connect(projects.new_project)
+        m.open_requested.connect(projects.choose_project)
+        m.recent_requested.connect(projects.open_project)
+        m.close_requested.connect(projects.close_project)
+        m.import_images_requested.connect(imports.import_images_dialog)
+        m.import_csv_requested.connect(imports.import_csv_dialog)
+        m.import_regex_requested.connect(imports.import_regex_dialog)
+        m.import_segmentation_requested.connect(imports.import_segmentation_dialog)
+        m.remove_requested.connect(self._remove_selected)
+        m.help_requested.connect(self.show_help)
+        m.quit_requested.connect(self.close)
+        m.edit_menu.aboutToShow.connect(self._update_actions)
+
+    @Slot()
+    def _remove_selected(self) -> None:
+        """Edit > Remove from project…: the images selected on the Data page."""
+        if self.data_page is not None:
+            self.data_page.edits.remove_selected()
 
     @Slot(str)
     def show_page(self, title: str) -> None:
@@ -178,19 +202,11 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().clearMessage()
 
-    # ------------------------------------------------------------------ undo / redo
-    @Slot()
-    def undo(self) -> None:
-        """Edit > Undo (Ctrl+Z): the last label, value or split change, on whichever page."""
-        self.state.undo()
-
-    @Slot()
-    def redo(self) -> None:
-        self.state.redo()
-
+    # ------------------------------------------------------------------ menus
     @Slot()
     def _update_actions(self) -> None:
-        update_actions(self, self.state.history)
+        page = self.data_page
+        self.menus.update_actions(can_remove=page is not None and bool(page.edits.selected_ids()))
 
     # ------------------------------------------------------------------ status
     @Slot(str, object)
@@ -232,11 +248,7 @@ class MainWindow(QMainWindow):
         # handle after the drop returns, so the drag source is not kept waiting on a dialog
         QTimer.singleShot(0, lambda: self.imports.handle_drop(paths))
 
-    # ------------------------------------------------------------------ about / close
-    @Slot()
-    def about(self) -> None:
-        show_about(self)
-
+    # ------------------------------------------------------------------ help / close
     @Slot()
     def show_help(self) -> None:
         """Help > Ideas and shortcuts (F1): one page, not modal, kept while the app runs."""

@@ -91,7 +91,7 @@ def test_new_user_labels_a_project_and_finds_it_again(qtbot, tmp_path, monkeypat
     qtbot.keyClick(browser, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert p.image(ids[3]).labels == ()
     assert p.image(ids[2]).labels == ("pear",)
-    assert w.act_redo.isEnabled()
+    assert w.menus.act_redo.isEnabled()
     project_path = p.path
 
     # 6. quit, start again, reopen from the recent list: the labels are there

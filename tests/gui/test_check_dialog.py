@@ -32,13 +32,13 @@ def _leaky_project(path) -> Project:
 def test_check_dialog_lists_leakage_and_fixes_it(qtbot, tmp_path):
     _leaky_project(tmp_path / "p").close()
     window = shown_main_window(qtbot)
-    act = window.check_action.action
+    act = window.menus.check_action.action
     assert not act.isEnabled()
     assert window.projects.open_project(str(tmp_path / "p"))
     assert act.isEnabled()
     with qtbot.waitSignal(window.bridge.job("check").finished, timeout=60000):
         act.trigger()
-    dlg = window.check_action.dialog
+    dlg = window.menus.check_action.dialog
     assert dlg.isVisible() and "13 images checked" in dlg.status.text()
     first = dlg.report.findings[0]
     assert first.kind == "leakage" and dlg.findings.currentRow() == 0
@@ -68,7 +68,7 @@ def test_check_can_be_cancelled(qtbot, tmp_path, monkeypatch):
     window = shown_main_window(qtbot)
     assert window.projects.open_project(str(tmp_path / "p"))
     window.bridge.submit("block", lambda job: job.control.check() or _wait(job))
-    dlg = window.check_action.open()
+    dlg = window.menus.check_action.open()
     assert "Busy" in dlg.status.text()
     with qtbot.waitSignal(window.bridge.job("block").cancelled, timeout=10000):
         window.bridge.cancel()
@@ -112,8 +112,8 @@ def test_imbalance_fix_sets_the_training_setting_shown_on_the_train_page(qtbot, 
     panels = window.findChildren(SettingsPanel)
     assert panels and panels[0].balance.currentData() == "none"
     with qtbot.waitSignal(window.bridge.job("check").finished, timeout=60000):
-        window.check_action.action.trigger()
-    dlg = window.check_action.dialog
+        window.menus.check_action.action.trigger()
+    dlg = window.menus.check_action.dialog
     kinds = [f.kind for f in dlg.report.findings]
     dlg.findings.setCurrentRow(kinds.index("imbalance"))
     assert dlg.fix_button.text() == "Use a class-weighted loss"

@@ -4,7 +4,7 @@ page): "Most uncertain first" (UncertainSort), "Label next" (LabelNext) and the 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QObject, Signal
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QWidget
 
 from engine.events import Progress
@@ -15,32 +15,7 @@ from gui.data.label_next import LabelNext
 from gui.data.uncertain import SORT_TEXT, TRAIN_FIRST, UncertainSort, rank_job
 from gui.state import AppState
 from tests.support.projects import make_labeled_project
-
-
-class _Job(QObject):
-    finished = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-    events = Signal(list)
-
-
-class FakeBridge:
-    """What the helpers use of gui.bridge.EngineBridge: one job's signals, submit and cancel."""
-
-    def __init__(self):
-        self.jobs: dict[str, _Job] = {}
-        self.submitted: list[tuple] = []
-        self.cancels = 0
-
-    def job(self, name: str) -> _Job:
-        return self.jobs.setdefault(str(name), _Job())
-
-    def submit(self, name, fn, *args) -> bool:
-        self.submitted.append((str(name), fn, args))
-        return True
-
-    def cancel(self) -> None:
-        self.cancels += 1
+from tests.support.qt import FakeBridge
 
 
 def _open(tmp_path, qtbot, labels, *, model: bool = True):

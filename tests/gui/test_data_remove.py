@@ -97,10 +97,10 @@ def test_menus_offer_remove_and_window_undo_restores(qtbot, tmp_path, monkeypatc
     texts = [a.text() for a in page.edits.build_context_menu().actions()]
     assert "Remove from project…\tDel" in texts
     w._update_actions()
-    assert w.act_remove.isEnabled()
-    w.act_remove.trigger()
+    assert w.menus.act_remove.isEnabled()
+    w.menus.act_remove.trigger()
     assert w.project.count() == 3
     w._update_actions()
-    assert w.act_undo.text() == "&Undo remove 3 images"
-    w.act_undo.trigger()
+    assert w.menus.act_undo.text() == "&Undo remove 3 images"
+    w.menus.act_undo.trigger()
     assert w.project.count() == 6

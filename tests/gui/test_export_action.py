@@ -23,7 +23,7 @@ def _file_menu_texts(window) -> list[str]:
 
 def test_export_from_the_file_menu_shows_parity(qtbot, trained, tmp_path, monkeypatch):
     window = shown_main_window(qtbot)
-    act = window.export_action
+    act = window.menus.export_action
     assert "Export model…" in _file_menu_texts(window)
     assert not act.action.isEnabled()  # no project open
     assert window.projects.open_project(str(trained["segmentation"]))
@@ -46,7 +46,7 @@ def test_export_from_the_file_menu_shows_parity(qtbot, trained, tmp_path, monkey
 def test_unwritable_folder_is_a_message_cancel_does_nothing(qtbot, trained, tmp_path, monkeypatch):
     window = shown_main_window(qtbot)
     assert window.projects.open_project(str(trained["segmentation"]))
-    act = window.export_action
+    act = window.menus.export_action
     monkeypatch.setattr(act, "ask_format", lambda: None)  # the user closes the format dialog
     act.action.trigger()
     assert not window.bridge.busy and window.last_message == ("", "")
@@ -65,8 +65,8 @@ def test_project_without_a_model_greys_the_action_out(qtbot, tmp_path):
     make_train_project(tmp_path / "p", "classification", n=8).close()
     window = shown_main_window(qtbot)
     assert window.projects.open_project(str(tmp_path / "p"))
-    assert not window.export_action.action.isEnabled()
-    window.export_action.start()  # e.g. reached while a training run had not saved yet
+    assert not window.menus.export_action.action.isEnabled()
+    window.menus.export_action.start()  # e.g. reached while a training run had not saved yet
     assert window.last_message[0] == "No trained model"
 
 
@@ -75,7 +75,7 @@ def test_onnx_without_its_packages_is_said_before_a_folder_is_asked(qtbot, train
 
     window = shown_main_window(qtbot)
     assert window.projects.open_project(str(trained["segmentation"]))
-    act = window.export_action
+    act = window.menus.export_action
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "onnxruntime" else real(n, *a)

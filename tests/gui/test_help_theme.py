@@ -14,8 +14,8 @@ def test_help_page_has_the_ideas_and_the_shortcuts(qtbot):
     w = shown_main_window(qtbot)
     help_menu = [a.text().replace("&", "") for a in w.menuBar().actions()[-1].menu().actions()]
     assert "Ideas and shortcuts" in help_menu and "About Topdown" in help_menu
-    assert w.act_help.shortcut().toString() == "F1"
-    w.act_help.trigger()
+    assert w.menus.act_help.shortcut().toString() == "F1"
+    w.menus.act_help.trigger()
     text = w.help_dialog.browser.toPlainText()
     for key in ("validation", "loss", "metric", "overfitting", "pretrained", "frozen"):
         title, body = HELP[key]
@@ -30,15 +30,15 @@ def test_appearance_follows_the_system_or_the_choice_and_is_kept(qtbot):
     w = shown_main_window(qtbot)
     app = QApplication.instance()
     assert theme.saved_choice() == "system"  # the default: the desktop decides
-    assert w.appearance.actions["system"].isChecked()
+    assert w.menus.appearance.actions["system"].isChecked()
     try:
-        assert w.appearance.choose("system") == theme.system_scheme()
-        assert w.appearance.choose("dark") == "dark"
+        assert w.menus.appearance.choose("system") == theme.system_scheme()
+        assert w.menus.appearance.choose("dark") == "dark"
         window_colour = app.palette().color(QPalette.ColorRole.Window)
         assert window_colour.lightness() < 60  # dark
         assert "#262a30" in app.styleSheet() and "#ffffff" not in app.styleSheet()
         assert theme.saved_choice() == "dark"
-        assert w.appearance.choose("light") == "light"
+        assert w.menus.appearance.choose("light") == "light"
         assert app.palette().color(QPalette.ColorRole.Window).lightness() > 200
     finally:
-        w.appearance.choose("system")
+        w.menus.appearance.choose("system")

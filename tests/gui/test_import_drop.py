@@ -296,12 +296,12 @@ def test_folder_dropped_on_a_project_asks_and_an_added_import_is_one_undo(window
     answer.stop()
     assert w.project.count() == 14 and w.project.class_names() == ["cat", "dog", "ants", "bees"]
     assert "Ctrl+Z" in w.imports.report_dialog.summary.text()
-    undo = w.act_undo
+    undo = w.menus.act_undo
     assert undo.isEnabled() and "import 8 images from hymenoptera" in undo.text()
     assert undo.shortcut() == QKeySequence("Ctrl+Z")
     undo.trigger()
     assert w.project.count() == 6 and w.project.class_names() == ["cat", "dog"]
-    w.act_redo.trigger()
+    w.menus.act_redo.trigger()
     assert w.project.count() == 14
 
 

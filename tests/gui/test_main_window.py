@@ -63,10 +63,10 @@ def test_window_shows_start_page_and_menus(window):
     ):
         assert wanted in file_items
     # nothing to import into or close yet
-    assert not any(a.isEnabled() for a in window.import_actions)
-    assert not window.act_close.isEnabled()
-    assert window.act_undo.shortcut().toString() == "Ctrl+Z"
-    assert "Ctrl+Shift+Z" in [k.toString() for k in window.act_redo.shortcuts()]
+    assert not any(a.isEnabled() for a in window.menus.import_actions)
+    assert not window.menus.act_close.isEnabled()
+    assert window.menus.act_undo.shortcut().toString() == "Ctrl+Z"
+    assert "Ctrl+Shift+Z" in [k.toString() for k in window.menus.act_redo.shortcuts()]
 
 
 def test_startup_probe_shows_window_without_torch(tmp_path):
@@ -91,8 +91,8 @@ def test_open_close_and_reopen_recent(window, tmp_path, qtbot):
     assert "birds" in window.windowTitle()
     status = window.project_label.text()
     assert "birds" in status and "Classification" in status and "3 images" in status
-    assert all(a.isEnabled() for a in window.import_actions[:3])
-    assert not window.import_actions[3].isEnabled()  # masks only for segmentation
+    assert all(a.isEnabled() for a in window.menus.import_actions[:3])
+    assert not window.menus.import_actions[3].isEnabled()  # masks only for segmentation
 
     window.projects.close_project()
     assert window.project is None
@@ -133,14 +133,14 @@ def test_edit_undo_redo_reach_the_data_page(window, tmp_path):
     window.projects.open_project(str(tmp_path / "p"))
     p = window.project
     first = p.query()[0]
-    assert not window.act_undo.isEnabled()
+    assert not window.menus.act_undo.isEnabled()
     window.data_page.edits.apply_class("cat", [first])
     assert p.image(first).labels == ("cat",)
-    assert window.act_undo.isEnabled()
-    window.act_undo.trigger()
+    assert window.menus.act_undo.isEnabled()
+    window.menus.act_undo.trigger()
     assert p.image(first).labels == ()
-    assert window.act_redo.isEnabled()
-    window.act_redo.trigger()
+    assert window.menus.act_redo.isEnabled()
+    window.menus.act_redo.trigger()
     assert p.image(first).labels == ("cat",)
 
 

@@ -29,7 +29,7 @@ def test_ctrl_z_in_the_filter_box_undoes_the_last_removal(qtbot, tmp_path):
     data.filters.text.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is data.filters.text, timeout=5000)
     w.state.edit(lambda h: h.remove_images([w.project.images()[0].id]))  # Edit ▸ Remove
-    assert w.project.count() == 11 and w.act_undo.text() == "&Undo remove 1 image"
+    assert w.project.count() == 11 and w.menus.act_undo.text() == "&Undo remove 1 image"
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, CTRL)
     assert w.project.count() == 12
     QTest.keyClick(

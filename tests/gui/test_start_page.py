@@ -127,4 +127,4 @@ def test_demo_project_opens_from_the_start_page(qtbot, monkeypatch):
     qtbot.mouseClick(sp.demo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.project is not None, timeout=30000)
     assert w.project.task == "segmentation"
-    assert w.import_actions[3].isEnabled()
+    assert w.menus.import_actions[3].isEnabled()

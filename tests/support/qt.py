@@ -1,11 +1,12 @@
-"""Qt test helpers: real drag-and-drop event sequences and a shown main window."""
+"""Qt test helpers: real drag-and-drop event sequences, a shown main window, and a fake engine
+bridge for helpers built without one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -105,3 +106,33 @@ def press_when_shown(object_name: str, button_text: str, seen: list | None = Non
     timer.timeout.connect(poll)
     timer.start()
     return timer
+
+
+# ---------------------------------------------------------------------- a fake bridge
+class FakeJob(QObject):
+    """One job's signals, as gui.bridge.EngineBridge.job gives them (emitted by the test)."""
+
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    events = Signal(list)
+
+
+class FakeBridge:
+    """What GUI helpers use of gui.bridge.EngineBridge: `job(name)`'s signals, `submit` (noted
+    in `submitted`, nothing runs) and `cancel` (counted)."""
+
+    def __init__(self):
+        self.jobs: dict[str, FakeJob] = {}
+        self.submitted: list[tuple] = []
+        self.cancels = 0
+
+    def job(self, name) -> FakeJob:
+        return self.jobs.setdefault(str(name), FakeJob())
+
+    def submit(self, name, fn, *args) -> bool:
+        self.submitted.append((str(name), fn, args))
+        return True
+
+    def cancel(self) -> None:
+        self.cancels += 1
