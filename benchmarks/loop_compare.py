@@ -16,7 +16,10 @@ split between the processes), rank 0 reporting.
 Prints one JSON object: per-epoch train loss, valid loss and accuracy of both trees,
 `same_figures` (every figure of every repeat within 1e-6 of the old tree's first run),
 `figures_move` (each series changes across epochs: a figure that never moves is a bug), and
-`time_ratio` (median seconds of the new tree over the old tree's).
+`time_ratio` (median seconds of the new tree over the old tree's; `fastest_ratio` the same of
+the fastest runs, `paired_ratio` the median of each repeat's new / old (run back to back) and
+`cpu_ratio` of the median CPU seconds of rank 0: less sensitive to other jobs on a shared
+machine).
 """
 
 from __future__ import annotations
@@ -113,15 +116,16 @@ def child(job: dict) -> dict | None:
     distributed.setup("cpu")  # nothing without torchrun
     project = Project.open(job["work"])
     cfg = TrainConfig(**job["config"])  # as given (from_dict would migrate an unversioned dict)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         end = train(project, cfg)
     finally:
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         project.close()
         main = distributed.is_main()
         distributed.teardown()
-    return {"engine": engine.__file__, "seconds": seconds, "history": end.history} if main else None
+    out = {"engine": engine.__file__, "seconds": seconds, "cpu_s": cpu, "history": end.history}
+    return out if main else None
 
 
 def run_child(tree: Path, job: dict, nproc: int) -> dict:
@@ -228,17 +232,23 @@ def main(argv=None) -> int:
     ref = figures["old"][0]
     diffs = [max_diff(ref, f) for k in ("old", "new") for f in figures[k]]
     secs = {k: [round(run["seconds"], 3) for run in v] for k, v in runs.items()}
+    cpu = {k: [round(run["cpu_s"], 3) for run in v] for k, v in runs.items()}
     med = {k: statistics.median(v) for k, v in secs.items()}
+    med_cpu = {k: statistics.median(v) for k, v in cpu.items()}
+    pairs = (secs["new"], secs["old"])  # repeat r of each ran back to back
     print(json.dumps({
         "settings": {**config, "weights": args.weights, "n": args.n, "repeats": args.repeats,
                      "nproc": args.nproc},
-        "old": {"tree": str(old), **figures["old"][0], "seconds": secs["old"]},
-        "new": {"tree": str(new), **figures["new"][0], "seconds": secs["new"]},
+        "old": {"tree": str(old), **figures["old"][0], "seconds": secs["old"], "cpu_s": cpu["old"]},
+        "new": {"tree": str(new), **figures["new"][0], "seconds": secs["new"], "cpu_s": cpu["new"]},
         "same_figures": max(diffs) <= TOL,
         "max_abs_diff": max(diffs),
         "figures_move": moves(figures["old"][0]) and moves(figures["new"][0]),
         "median_seconds": {k: round(v, 3) for k, v in med.items()},
         "time_ratio": round(med["new"] / med["old"], 4),
+        "fastest_ratio": round(min(secs["new"]) / min(secs["old"]), 4),
+        "paired_ratio": round(statistics.median(n / o for n, o in zip(*pairs, strict=True)), 4),
+        "cpu_ratio": round(med_cpu["new"] / med_cpu["old"], 4),
     }, indent=2))  # fmt: skip
     return 0
 

@@ -51,7 +51,6 @@ class Learner:
         self.project = project  # told about unreadable images (project.record_skipped)
         self.skipped: set[str] = set()
         self.bn_stats = EpochStatistics(self.model)  # running statistics of this epoch's weights
-        self.last_metrics = None  # the latest validation's Metrics (Metrics.one_class)
         # mixed precision on CUDA only; float16 (no bfloat16 on the GPU) needs a GradScaler
         self.amp_dtype = amp_dtype(device) if config.mixed_precision else None
         self.scaler = None
@@ -114,7 +113,6 @@ class Learner:
             m.update(out, y, loss)
             if on_batch is not None:
                 on_batch(out, y, idx)
-        self.last_metrics = m
         return m
 
     def validate(self, loader, on_batch=None) -> dict:
