@@ -198,6 +198,9 @@ def main(argv=None) -> int:
     ap.add_argument("--nproc", type=int, default=1,
                     help="processes per run: 2 or more trains under torchrun (DDP, gloo); "
                          "--batch-size is then the global batch")  # fmt: skip
+    ap.add_argument("--all-cores", action="store_true",
+                    help="torch threads on every core (default: one core left free, so that "
+                         "other jobs on a shared machine disturb the timing less)")  # fmt: skip
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -220,6 +223,7 @@ def main(argv=None) -> int:
             "batch_size": args.batch_size, "epochs": args.epochs,
             "freeze_epochs": args.freeze_epochs, "lr": args.lr, "seed": args.seed,
             "device": "cpu", "num_workers": 0, "early_stopping_patience": 0,
+            "leave_one_core": not args.all_cores,
         }  # fmt: skip
         runs: dict[str, list[dict]] = {"old": [], "new": []}
         for r in range(args.repeats):
